@@ -1,0 +1,79 @@
+#pragma once
+// The adapter interface every framework implements. Kept small on purpose: what a framework can
+// optionally do is data in BackendInfo, not extra virtual functions.
+//
+// Contract:
+//  * The harness (infbench::Model) validates Params against info() before load(), splits inputs
+//    into batches and pads/strips partial batches. Adapters never see a request they did not
+//    declare support for, and never time themselves: they only name phases through PhaseMarker.
+//  * One thread at a time calls load() and run_batch() on one Backend object.
+//  * run_batch() returns when the outputs are ready in host memory; the caller owns them.
+//  * Failures are thrown as infbench::Error (framework exceptions are translated in the adapter).
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "infbench/params.hpp"
+#include "infbench/tensor.hpp"
+
+namespace infbench {
+
+struct TensorSpec {
+  std::string name;
+  DType dtype = DType::float32;
+  Shape shape;              // -1 = dynamic dimension
+  bool shape_known = true;  // false where the format records no dtype/shape (TorchScript)
+};
+
+struct Signature {
+  std::vector<TensorSpec> inputs;
+  std::vector<TensorSpec> outputs;
+  // Fixed batch size the model was exported with, or 0 when the batch dimension is dynamic.
+  std::int64_t static_batch() const;
+};
+
+struct BackendInfo {
+  std::string name;               // registry name, e.g. "onnxruntime"
+  std::string framework_version;  // version of the library actually loaded
+  std::string model_format;       // e.g. ".onnx", ".ts (TorchScript)"
+  std::vector<int> gpus;          // GPU ordinals this build can use on this machine
+  std::vector<std::string> precisions;
+  std::vector<std::string> optimization_levels;  // first one is the default
+  bool cache = false;             // supports an optimised-model cache in cache_dir
+  bool needs_model_file = true;   // false only for the fake backend
+  std::vector<OptionSpec> options;
+  std::string notes;              // what a user should know on this machine
+};
+
+enum class CacheStatus { not_used, miss, hit };
+std::string_view to_string(CacheStatus status);
+
+// Adapters call mark() when they move from one load phase to the next ("read", "optimize", ...);
+// the harness owns the clock and turns the marks into durations.
+class PhaseMarker {
+ public:
+  virtual ~PhaseMarker() = default;
+  virtual void mark(std::string_view phase) = 0;
+};
+
+struct LoadResult {
+  CacheStatus cache = CacheStatus::not_used;
+  std::filesystem::path cache_file;  // the cached optimised model, when a cache is used
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual BackendInfo info() const = 0;
+  virtual LoadResult load(const std::filesystem::path& model, const Params& params,
+                          PhaseMarker& phases) = 0;
+  virtual const Signature& signature() const = 0;  // valid after load()
+  virtual Settings effective_settings() const = 0;  // valid after load()
+  // `inputs` are in signature order and share one batch size: 1..batch_size, or exactly the
+  // static batch of a fixed-batch model. Returns outputs in signature order.
+  virtual std::vector<Tensor> run_batch(std::span<const TensorView> inputs) = 0;
+};
+
+}  // namespace infbench

@@ -1,0 +1,63 @@
+#pragma once
+// The unified API: load(framework, path, params) then predict(inputs) over any number of samples.
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "infbench/backend.hpp"
+
+namespace infbench {
+
+struct LoadTiming {
+  // Durations of the phases the adapter marked, in order (e.g. read, optimize, cache_write).
+  std::vector<std::pair<std::string, double>> phases_s;
+  double total_s = 0;
+};
+
+class Model {
+ public:
+  // Creates the backend, validates params against it (unknown options, values, precision,
+  // device), loads and optimises the model. Throws Error with a one-line message.
+  static Model load(std::string_view framework, const std::filesystem::path& path,
+                    const Params& params);
+
+  // Splits `inputs` (matched by name; a single unnamed input goes to a single-input model) into
+  // batches of batch_size, handles a partial last batch (padding for static-batch models) and
+  // returns the outputs for all samples in order.
+  NamedTensors predict(const NamedTensors& inputs);
+
+  // One framework call on an already-assembled batch (inputs in signature order). For harnesses
+  // that assemble batches themselves; no splitting, no padding.
+  std::vector<Tensor> run_batch(std::span<const TensorView> inputs) {
+    return backend_->run_batch(inputs);
+  }
+
+  const Signature& signature() const { return backend_->signature(); }
+  const Params& requested() const { return requested_; }
+  Settings effective_settings() const { return backend_->effective_settings(); }
+  const BackendInfo& info() const { return info_; }
+  const LoadResult& load_result() const { return load_result_; }
+  const LoadTiming& load_timing() const { return load_timing_; }
+  int batch_size() const { return batch_size_; }
+
+ private:
+  Model() = default;
+  std::vector<TensorView> ordered_inputs(const NamedTensors& inputs) const;
+  std::vector<Tensor> run_padded(std::span<const TensorView> batch, std::int64_t rows);
+
+  std::unique_ptr<Backend> backend_;
+  BackendInfo info_;
+  Params requested_;
+  LoadResult load_result_;
+  LoadTiming load_timing_;
+  int batch_size_ = 1;
+};
+
+// Checks params against a backend's declared abilities; throws Error naming the field.
+void validate_params(const Params& params, const BackendInfo& info);
+
+}  // namespace infbench

@@ -1,0 +1,23 @@
+#pragma once
+// The one table of backends built into this binary (each line guarded by its CMake option).
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "infbench/backend.hpp"
+
+namespace infbench {
+
+struct BackendEntry {
+  std::string_view name;
+  std::string_view description;
+  std::unique_ptr<Backend> (*create)();
+};
+
+std::span<const BackendEntry> backend_table();
+// Throws Error(not_found) listing the built-in names when `name` is unknown.
+std::unique_ptr<Backend> create_backend(std::string_view name);
+std::string backend_names();  // "fake, onnxruntime, ..."
+
+}  // namespace infbench

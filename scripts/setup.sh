@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# One-shot, idempotent set-up on Debian 12: Debian packages, ONNX Runtime from npm, the build.
+# Safe to rerun: every step checks whether its result is already there.
+# Usage: scripts/setup.sh [--no-build] [--build-type Release|Debug]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD=1
+BUILD_TYPE=Release
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --no-build) BUILD=0 ;;
+    --build-type) BUILD_TYPE="$2"; shift ;;
+    -h|--help) sed -n '2,4p' "$0"; exit 0 ;;
+    *) echo "setup.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+# Debian packages: compilers and tools, the frameworks (LibTorch, OpenCV), the libraries we use,
+# and the Python side of the model zoo (Debian's torch; the pyenv python3 on PATH cannot see it).
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  libcli11-dev nlohmann-json3-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libtorch-dev libopenblas0-pthread libopencv-dev
+  python3 python3-numpy python3-torch python3-torchvision python3-onnx
+)
+missing=()
+# npm fetches ONNX Runtime; a machine may already have Node.js from elsewhere (its npm then wins).
+command -v npm >/dev/null || missing+=(npm)
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO=sudo
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  echo "setup: Debian packages present"
+fi
+
+# ONNX Runtime (CPU): the npm package carries the Linux shared library and the C/C++ headers
+# (inside its iOS framework folder; they are plain cross-platform headers, API version 29).
+ORT_PKG="com.github.asus4.onnxruntime@0.4.9"
+ORT_DIR="$PWD/.deps/onnxruntime"
+if [[ ! -f "$ORT_DIR/lib/libonnxruntime.so.1" || ! -f "$ORT_DIR/include/onnxruntime_cxx_api.h" ]]; then
+  echo "setup: fetching ONNX Runtime ($ORT_PKG, ~150 MB) from npm"
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  (cd "$tmp" && npm pack --silent "$ORT_PKG" >/dev/null)
+  tar -xzf "$tmp"/*.tgz -C "$tmp" package/Plugins/Linux/x64 \
+    'package/Plugins/iOS~/onnxruntime.xcframework/ios-arm64/onnxruntime.framework/Headers'
+  rm -rf "$ORT_DIR"; mkdir -p "$ORT_DIR/lib" "$ORT_DIR/include"
+  cp "$tmp"/package/Plugins/Linux/x64/*.so "$ORT_DIR/lib/"
+  cp "$tmp"/package/Plugins/iOS~/onnxruntime.xcframework/ios-arm64/onnxruntime.framework/Headers/*.h "$ORT_DIR/include/"
+  # The library's SONAME is libonnxruntime.so.1; the loader looks for that name.
+  mv "$ORT_DIR/lib/libonnxruntime.so" "$ORT_DIR/lib/libonnxruntime.so.1"
+  ln -sf libonnxruntime.so.1 "$ORT_DIR/lib/libonnxruntime.so"
+  echo "$ORT_PKG" > "$ORT_DIR/VERSION"
+else
+  echo "setup: ONNX Runtime present in $ORT_DIR"
+fi
+
+if [[ $BUILD -eq 1 ]]; then
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" -DONNXRUNTIME_ROOT="$ORT_DIR" -DINFBENCH_WERROR=ON
+  cmake --build build -j"$(nproc)"
+fi

@@ -1,0 +1,121 @@
+// The fake backend: outputs are a pure function of each sample, so batching, ordering and
+// partial-batch handling can be checked exactly; the delay lets timing code be tested.
+//   inputs : x0 [N, features] float32 (and x1 when inputs=2)
+//   outputs: y [N, 3] float32 with y[i][k] = (k + 1) * sum of sample i over all inputs
+//            positives [N] int64 = count of elements > 0 in sample i
+#include "fake.hpp"
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+namespace infbench {
+namespace {
+
+int option_int(const Params& p, const std::string& key, int fallback) {
+  const auto it = p.options.find(key);
+  return it == p.options.end() ? fallback : std::stoi(it->second);
+}
+
+// Sleeps most of the way and spins the rest: sleep_for alone overshoots by tens of microseconds,
+// which would bias timing tests against a known delay.
+void wait_precisely(std::chrono::nanoseconds delay) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + delay;
+  const auto spin_window = std::chrono::microseconds(200);
+  if (delay > spin_window) std::this_thread::sleep_until(deadline - spin_window);
+  while (Clock::now() < deadline) {
+  }
+}
+
+class FakeBackend final : public Backend {
+ public:
+  BackendInfo info() const override {
+    BackendInfo info;
+    info.name = "fake";
+    info.framework_version = "1";
+    info.model_format = "none (the path is only a label)";
+    info.precisions = {"fp32"};
+    info.optimization_levels = {"none"};
+    info.needs_model_file = false;
+    info.options = {
+        {"delay_ms", "fixed time per batch, milliseconds", "0", {}, true},
+        {"per_sample_us", "extra time per sample in a batch, microseconds", "0", {}, true},
+        {"features", "values per sample of each input", "4", {}, true},
+        {"inputs", "number of inputs (x0, x1)", "1", {"1", "2"}, false},
+        {"fail_at_batch", "throw on this batch number (1-based); 0 = never", "0", {}, true},
+    };
+    info.notes = "for harness tests; computes y = (k+1) * sum(sample)";
+    return info;
+  }
+
+  LoadResult load(const std::filesystem::path&, const Params& params, PhaseMarker& phases) override {
+    phases.mark("read");
+    delay_ms_ = option_int(params, "delay_ms", 0);
+    per_sample_us_ = option_int(params, "per_sample_us", 0);
+    fail_at_batch_ = option_int(params, "fail_at_batch", 0);
+    const int features = option_int(params, "features", 4);
+    const int inputs = option_int(params, "inputs", 1);
+    if (features < 1) throw Error(ErrorKind::invalid_argument, "option features must be >= 1");
+    signature_ = {};
+    for (int i = 0; i < inputs; ++i) {
+      signature_.inputs.push_back({"x" + std::to_string(i), DType::float32, {-1, features}});
+    }
+    signature_.outputs = {{"y", DType::float32, {-1, 3}}, {"positives", DType::int64, {-1}}};
+    settings_ = {{"batch_size", std::to_string(params.batch_size)},
+                 {"device", "-1"},
+                 {"delay_ms", std::to_string(delay_ms_)},
+                 {"per_sample_us", std::to_string(per_sample_us_)},
+                 {"features", std::to_string(features)},
+                 {"inputs", std::to_string(inputs)}};
+    batches_ = 0;
+    return {};
+  }
+
+  const Signature& signature() const override { return signature_; }
+  Settings effective_settings() const override { return settings_; }
+
+  std::vector<Tensor> run_batch(std::span<const TensorView> inputs) override {
+    ++batches_;
+    if (fail_at_batch_ > 0 && batches_ == fail_at_batch_) {
+      throw Error(ErrorKind::framework, "fake backend failed on batch " + std::to_string(batches_) +
+                                            " as asked (fail_at_batch)");
+    }
+    const auto rows = inputs.front().batch();
+    wait_precisely(std::chrono::milliseconds(delay_ms_) +
+                   std::chrono::microseconds(per_sample_us_) * rows);
+    Tensor y(DType::float32, {rows, 3});
+    Tensor positives(DType::int64, {rows});
+    auto y_values = y.values<float>();
+    auto positive_values = positives.values<std::int64_t>();
+    for (std::int64_t i = 0; i < rows; ++i) {
+      double sum = 0;
+      std::int64_t count = 0;
+      for (const auto& in : inputs) {
+        const auto per_row = static_cast<std::size_t>(in.shape[1]);
+        const auto* x = reinterpret_cast<const float*>(in.data) + static_cast<std::size_t>(i) * per_row;
+        for (std::size_t j = 0; j < per_row; ++j) {
+          sum += x[j];
+          count += x[j] > 0 ? 1 : 0;
+        }
+      }
+      for (int k = 0; k < 3; ++k) y_values[static_cast<std::size_t>(i * 3 + k)] = static_cast<float>((k + 1) * sum);
+      positive_values[static_cast<std::size_t>(i)] = count;
+    }
+    return {std::move(y), std::move(positives)};
+  }
+
+ private:
+  Signature signature_;
+  Settings settings_;
+  int delay_ms_ = 0;
+  int per_sample_us_ = 0;
+  int fail_at_batch_ = 0;
+  int batches_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_fake_backend() { return std::make_unique<FakeBackend>(); }
+
+}  // namespace infbench

@@ -1,0 +1,176 @@
+// `infbench predict`: load a model with one framework, run .npy inputs through predict(), write
+// .npy outputs. Prints load phases and predict time: a first look, not a benchmark (see `bench`).
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "commands.hpp"
+#include "infbench/model.hpp"
+#include "infbench/npy.hpp"
+
+namespace infbench::cli {
+namespace {
+
+struct PredictOptions {
+  std::string model;
+  std::string framework;
+  Params params;
+  std::string optimization;
+  std::string cache_dir;
+  std::vector<std::string> sets;
+  std::vector<std::string> inputs;
+  std::vector<std::string> outputs;
+  int warmup_batches = 0;
+};
+
+// "name=path" or "path" (name empty).
+std::pair<std::string, std::string> split_named(const std::string& text) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos) return {"", text};
+  return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
+// Refuse an unwritable output before any work, so a failure leaves no partial result.
+void check_writable(const std::filesystem::path& path) {
+  const auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
+  if (!std::filesystem::is_directory(dir) || ::access(dir.c_str(), W_OK) != 0) {
+    throw Error(ErrorKind::io, "--output " + path.string() + ": directory '" + dir.string() +
+                                   "' does not exist or is not writable");
+  }
+}
+
+// Maps every model output to a file: named ones as given, a single plain path to the only output,
+// or (several outputs) to <stem>.<output name>.npy beside it.
+std::vector<std::pair<std::string, std::filesystem::path>> output_files(
+    const std::vector<std::string>& specs, const Signature& signature) {
+  std::vector<std::pair<std::string, std::filesystem::path>> files;
+  for (const auto& spec : specs) {
+    const auto [name, path] = split_named(spec);
+    if (!name.empty()) {
+      files.emplace_back(name, path);
+      continue;
+    }
+    if (signature.outputs.size() == 1) {
+      files.emplace_back(signature.outputs.front().name, path);
+      continue;
+    }
+    const std::filesystem::path base(path);
+    for (const auto& out : signature.outputs) {
+      files.emplace_back(out.name, base.parent_path() / (base.stem().string() + "." + out.name +
+                                                          base.extension().string()));
+    }
+  }
+  for (const auto& [name, path] : files) {
+    const bool known = std::any_of(signature.outputs.begin(), signature.outputs.end(),
+                                   [&](const TensorSpec& s) { return s.name == name; });
+    if (!known) {
+      std::string names;
+      for (const auto& s : signature.outputs) names += (names.empty() ? "" : ", ") + s.name;
+      throw Error(ErrorKind::not_found,
+                  "--output " + name + "=...: the model has no output '" + name + "'; outputs: " + names);
+    }
+    check_writable(path);
+  }
+  return files;
+}
+
+void print_top1(const Tensor& logits) {
+  if (logits.shape().size() != 2 || logits.shape()[1] < 2) return;
+  const auto values = logits.to_float();
+  const auto classes = static_cast<std::size_t>(logits.shape()[1]);
+  const auto rows = std::min<std::int64_t>(logits.shape()[0], 8);
+  std::string line;
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const auto begin = values.begin() + static_cast<std::ptrdiff_t>(r * classes);
+    line += fmt::format(" {}", std::max_element(begin, begin + static_cast<std::ptrdiff_t>(classes)) - begin);
+  }
+  fmt::print("  top-1 (first {} samples):{}\n", rows, line);
+}
+
+void run(const PredictOptions& o) {
+  using Clock = std::chrono::steady_clock;
+  Params params = o.params;
+  params.optimization = o.optimization;
+  params.cache_dir = o.cache_dir;
+  for (const auto& kv : o.sets) params.options.insert(parse_key_value(kv));
+
+  NamedTensors inputs;
+  for (const auto& spec : o.inputs) {
+    const auto [name, path] = split_named(spec);
+    inputs.push_back({name, read_npy(path)});
+  }
+
+  auto model = Model::load(o.framework, o.model, params);
+  const auto files = output_files(o.outputs, model.signature());
+
+  const auto& timing = model.load_timing();
+  std::string phases;
+  for (const auto& [phase, seconds] : timing.phases_s) phases += fmt::format(" {}={:.3f}s", phase, seconds);
+  fmt::print("{} {} | load {:.3f}s ({} ) cache={}\n", model.info().name,
+             model.info().framework_version, timing.total_s, phases,
+             to_string(model.load_result().cache));
+  std::string settings;
+  for (const auto& [k, v] : model.effective_settings()) settings += fmt::format(" {}={}", k, v);
+  fmt::print("  effective:{}\n", settings);
+
+  if (o.warmup_batches > 0) {
+    NamedTensors first;
+    for (const auto& in : inputs) {
+      first.push_back({in.name, in.tensor.slice_batch(0, std::min<std::int64_t>(
+                                                             in.tensor.batch(), model.batch_size()))});
+    }
+    for (int i = 0; i < o.warmup_batches; ++i) {
+      const auto start = Clock::now();
+      model.predict(first);
+      if (i == 0) {
+        fmt::print("  first inference {:.3f}s\n",
+                   std::chrono::duration<double>(Clock::now() - start).count());
+      }
+    }
+  }
+  const auto start = Clock::now();
+  const auto outputs = model.predict(inputs);
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const auto samples = inputs.front().tensor.batch();
+  fmt::print("  predict {} samples, batch {}: {:.3f}s ({:.2f} samples/s, one pass{})\n", samples,
+             model.batch_size(), seconds, static_cast<double>(samples) / seconds,
+             o.warmup_batches > 0 ? fmt::format(" after {} warm-up batches", o.warmup_batches)
+                                  : ", no warm-up");
+  for (const auto& [name, path] : files) {
+    const auto it = std::find_if(outputs.begin(), outputs.end(),
+                                 [&](const NamedTensor& t) { return t.name == name; });
+    write_npy(path, it->tensor);
+    fmt::print("  wrote {} {} {} -> {}\n", name, to_string(it->tensor.dtype()),
+               to_string(it->tensor.shape()), path.string());
+  }
+  print_top1(outputs.front().tensor);
+}
+
+}  // namespace
+
+void add_predict_command(CLI::App& app) {
+  auto o = std::make_shared<PredictOptions>();
+  auto* cmd = app.add_subcommand("predict", "Run .npy inputs through a model with one framework");
+  cmd->add_option("--model", o->model, "Model file (.onnx, .ts, ...)")->required();
+  cmd->add_option("--framework", o->framework, "Framework name (see `infbench info`)")->required();
+  cmd->add_option("--device", o->params.device, "-1 = CPU, k = GPU k")->capture_default_str();
+  cmd->add_option("--batch-size", o->params.batch_size, "Samples per framework call")
+      ->capture_default_str();
+  cmd->add_option("--threads", o->params.threads, "Compute threads (0 = one per CPU)")
+      ->capture_default_str();
+  cmd->add_option("--precision", o->params.precision, "fp32, fp16, bf16 where offered")
+      ->capture_default_str();
+  cmd->add_option("--optimization", o->optimization, "Framework graph-optimisation level");
+  cmd->add_option("--cache-dir", o->cache_dir, "Optimised-model cache directory");
+  cmd->add_option("--set", o->sets, "Framework option key=value (repeatable)");
+  cmd->add_option("--input", o->inputs, "[name=]file.npy (repeatable)")->required();
+  cmd->add_option("--output", o->outputs, "[name=]file.npy (repeatable)")->required();
+  cmd->add_option("--warmup", o->warmup_batches, "Batches run before the timed predict")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->callback([o] { run(*o); });
+}
+
+}  // namespace infbench::cli

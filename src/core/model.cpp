@@ -1,0 +1,257 @@
+#include "infbench/model.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "infbench/registry.hpp"
+
+namespace infbench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
+bool contains(const std::vector<std::string>& items, const std::string& value) {
+  return std::find(items.begin(), items.end(), value) != items.end();
+}
+
+bool is_count(const std::string& text) {
+  return !text.empty() && text.size() < 10 &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Turns the adapter's phase marks into durations; the clock lives here, not in adapters.
+class PhaseTimer final : public PhaseMarker {
+ public:
+  PhaseTimer() : last_(Clock::now()) {}
+  void mark(std::string_view phase) override {
+    close();
+    current_ = std::string(phase);
+  }
+  LoadTiming finish() {
+    close();
+    timing_.total_s = std::chrono::duration<double>(Clock::now() - start_).count();
+    return timing_;
+  }
+
+ private:
+  void close() {
+    const auto now = Clock::now();
+    if (!current_.empty()) {
+      timing_.phases_s.emplace_back(current_, std::chrono::duration<double>(now - last_).count());
+    }
+    last_ = now;
+  }
+  Clock::time_point start_ = Clock::now();
+  Clock::time_point last_;
+  std::string current_;
+  LoadTiming timing_;
+};
+
+std::string describe_spec(const TensorSpec& spec) {
+  return "'" + spec.name + "' " + std::string(to_string(spec.dtype)) +
+         (spec.shape_known ? to_string(spec.shape) : std::string("[shape not recorded]"));
+}
+
+void check_against_spec(const TensorView& tensor, const TensorSpec& spec) {
+  if (!spec.shape_known) return;  // the format records neither: the framework will check
+  if (tensor.dtype != spec.dtype) {
+    throw Error(ErrorKind::invalid_argument,
+                "input '" + spec.name + "' is " + std::string(to_string(tensor.dtype)) +
+                    " but the model expects " + describe_spec(spec));
+  }
+  bool match = tensor.shape.size() == spec.shape.size();
+  for (std::size_t d = 1; match && d < spec.shape.size(); ++d) {
+    match = spec.shape[d] < 0 || spec.shape[d] == tensor.shape[d];
+  }
+  if (!match) {
+    throw Error(ErrorKind::invalid_argument, "input '" + spec.name + "' has shape " +
+                                                 to_string(tensor.shape) +
+                                                 " but the model expects " + describe_spec(spec));
+  }
+}
+
+}  // namespace
+
+std::int64_t Signature::static_batch() const {
+  for (const auto& in : inputs) {
+    if (in.shape_known && !in.shape.empty() && in.shape[0] > 0) return in.shape[0];
+  }
+  return 0;
+}
+
+std::string_view to_string(CacheStatus status) {
+  switch (status) {
+    case CacheStatus::miss: return "miss";
+    case CacheStatus::hit: return "hit";
+    case CacheStatus::not_used: break;
+  }
+  return "not_used";
+}
+
+void validate_params(const Params& params, const BackendInfo& info) {
+  const std::string who = "framework '" + info.name + "'";
+  if (params.batch_size < 1) {
+    throw Error(ErrorKind::invalid_argument,
+                "batch_size " + std::to_string(params.batch_size) + " must be >= 1");
+  }
+  if (params.threads < 0) {
+    throw Error(ErrorKind::invalid_argument, "threads " + std::to_string(params.threads) +
+                                                 " must be >= 0 (0 = one per CPU)");
+  }
+  if (params.device < -1) {
+    throw Error(ErrorKind::invalid_argument,
+                "device " + std::to_string(params.device) + " is invalid: use -1 (CPU) or a GPU index");
+  }
+  if (params.device >= 0 &&
+      std::find(info.gpus.begin(), info.gpus.end(), params.device) == info.gpus.end()) {
+    throw Error(ErrorKind::unsupported,
+                "device " + std::to_string(params.device) + ": " + who +
+                    (info.gpus.empty() ? " has no GPU in this build/machine; use --device -1 (CPU)"
+                                       : " sees GPUs " + std::to_string(info.gpus.front()) + ".." +
+                                             std::to_string(info.gpus.back())));
+  }
+  if (!contains(info.precisions, params.precision)) {
+    throw Error(ErrorKind::unsupported, "precision '" + params.precision + "' is not offered by " +
+                                            who + " here; valid: " + join(info.precisions));
+  }
+  if (!params.optimization.empty() && !contains(info.optimization_levels, params.optimization)) {
+    throw Error(ErrorKind::invalid_argument, "optimization '" + params.optimization +
+                                                 "' is not a level of " + who +
+                                                 "; valid: " + join(info.optimization_levels));
+  }
+  if (!params.cache_dir.empty() && !info.cache) {
+    throw Error(ErrorKind::unsupported, "cache_dir: " + who + " has no optimised-model cache");
+  }
+  for (const auto& [key, value] : params.options) {
+    const auto spec = std::find_if(info.options.begin(), info.options.end(),
+                                   [&](const OptionSpec& o) { return o.name == key; });
+    if (spec == info.options.end()) {
+      std::vector<std::string> names;
+      for (const auto& o : info.options) names.push_back(o.name);
+      throw Error(ErrorKind::invalid_argument,
+                  "option '" + key + "' is unknown to " + who + "; valid: " +
+                      (names.empty() ? std::string("(none)") : join(names)));
+    }
+    if (!spec->choices.empty() && !contains(spec->choices, value)) {
+      throw Error(ErrorKind::invalid_argument, "option " + key + "='" + value +
+                                                   "' is invalid; valid: " + join(spec->choices));
+    }
+    if (spec->integer && !is_count(value)) {
+      throw Error(ErrorKind::invalid_argument,
+                  "option " + key + "='" + value + "' must be an integer >= 0");
+    }
+  }
+}
+
+Model Model::load(std::string_view framework, const std::filesystem::path& path,
+                  const Params& params) {
+  Model model;
+  model.backend_ = create_backend(framework);
+  model.info_ = model.backend_->info();
+  model.requested_ = params;
+  validate_params(params, model.info_);
+  if (model.info_.needs_model_file) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) {
+      throw Error(ErrorKind::not_found, path.string() + ": model file not found");
+    }
+  }
+  PhaseTimer timer;
+  model.load_result_ = model.backend_->load(path, params, timer);
+  model.load_timing_ = timer.finish();
+
+  const auto fixed = model.backend_->signature().static_batch();
+  if (fixed > 0 && fixed != params.batch_size) {
+    throw Error(ErrorKind::invalid_argument,
+                path.string() + " has a fixed batch of " + std::to_string(fixed) +
+                    "; use --batch-size " + std::to_string(fixed) +
+                    " or a dynamic-batch export of the model");
+  }
+  model.batch_size_ = params.batch_size;
+  return model;
+}
+
+std::vector<TensorView> Model::ordered_inputs(const NamedTensors& inputs) const {
+  const auto& specs = signature().inputs;
+  if (inputs.size() == 1 && inputs.front().name.empty()) {
+    if (specs.size() != 1) {
+      throw Error(ErrorKind::invalid_argument,
+                  "the model has " + std::to_string(specs.size()) +
+                      " inputs: name each one (name=file.npy)");
+    }
+    check_against_spec(inputs.front().tensor.view(), specs.front());
+    return {inputs.front().tensor.view()};
+  }
+  std::vector<std::string> names;
+  for (const auto& s : specs) names.push_back(s.name);
+  for (const auto& given : inputs) {
+    if (!contains(names, given.name)) {
+      throw Error(ErrorKind::not_found,
+                  "input '" + given.name + "' is not an input of the model; inputs: " + join(names));
+    }
+  }
+  std::vector<TensorView> ordered;
+  for (const auto& spec : specs) {
+    const auto it = std::find_if(inputs.begin(), inputs.end(),
+                                 [&](const NamedTensor& t) { return t.name == spec.name; });
+    if (it == inputs.end()) {
+      throw Error(ErrorKind::invalid_argument, "model input " + describe_spec(spec) + " is missing");
+    }
+    check_against_spec(it->tensor.view(), spec);
+    ordered.push_back(it->tensor.view());
+  }
+  return ordered;
+}
+
+std::vector<Tensor> Model::run_padded(std::span<const TensorView> batch, std::int64_t rows) {
+  std::vector<Tensor> padded;
+  std::vector<TensorView> views;
+  for (const auto& t : batch) padded.push_back(Tensor(t).padded_batch(rows));
+  for (const auto& t : padded) views.push_back(t.view());
+  auto outputs = backend_->run_batch(views);
+  const auto real_rows = batch.front().batch();
+  for (auto& out : outputs) out = out.slice_batch(0, real_rows);
+  return outputs;
+}
+
+NamedTensors Model::predict(const NamedTensors& inputs) {
+  if (inputs.empty()) throw Error(ErrorKind::invalid_argument, "predict() needs at least one input");
+  const auto ordered = ordered_inputs(inputs);
+  const std::int64_t samples = ordered.front().batch();
+  if (samples == 0) throw Error(ErrorKind::invalid_argument, "predict() got 0 samples");
+  for (const auto& t : ordered) {
+    if (t.batch() != samples) {
+      throw Error(ErrorKind::invalid_argument, "inputs disagree on the number of samples (" +
+                                                   std::to_string(samples) + " vs " +
+                                                   std::to_string(t.batch()) + ")");
+    }
+  }
+  const bool fixed_batch = signature().static_batch() > 0;
+  std::vector<std::vector<Tensor>> per_output;  // [output][batch index]
+  for (std::int64_t begin = 0; begin < samples; begin += batch_size_) {
+    const auto rows = std::min<std::int64_t>(batch_size_, samples - begin);
+    std::vector<TensorView> batch;
+    for (const auto& t : ordered) batch.push_back(t.slice_batch(begin, rows));
+    auto outputs = (fixed_batch && rows < batch_size_) ? run_padded(batch, batch_size_)
+                                                        : backend_->run_batch(batch);
+    per_output.resize(outputs.size());
+    for (std::size_t o = 0; o < outputs.size(); ++o) per_output[o].push_back(std::move(outputs[o]));
+  }
+  NamedTensors result;
+  const auto& specs = signature().outputs;
+  for (std::size_t o = 0; o < per_output.size(); ++o) {
+    std::string name = o < specs.size() ? specs[o].name : "output_" + std::to_string(o);
+    result.push_back({std::move(name), per_output[o].size() == 1
+                                           ? std::move(per_output[o].front())
+                                           : Tensor::concat_batch(per_output[o])});
+  }
+  return result;
+}
+
+}  // namespace infbench

@@ -1,0 +1,177 @@
+#include "infbench/npy.hpp"
+
+#include <array>
+#include <cstring>
+#include <fstream>
+#include <regex>
+#include <system_error>
+
+namespace infbench {
+namespace {
+
+constexpr std::array<char, 6> kMagic{'\x93', 'N', 'U', 'M', 'P', 'Y'};
+
+struct DescrRow {
+  DType dtype;
+  std::string_view descr;
+};
+// Accepted descriptors; the first of each dtype is the one written. '<' and '|' are the only
+// byte orders read: a big-endian file is refused rather than silently misread.
+constexpr std::array<DescrRow, 10> kDescrs{{
+    {DType::float32, "<f4"},
+    {DType::float16, "<f2"},
+    {DType::bfloat16, "bfloat16"},
+    {DType::int64, "<i8"},
+    {DType::int32, "<i4"},
+    {DType::uint8, "|u1"},
+    {DType::boolean, "|b1"},
+    {DType::uint8, "<u1"},
+    {DType::boolean, "<b1"},
+    {DType::bfloat16, "<V2"},
+}};
+
+Error npy_error(const std::filesystem::path& path, const std::string& what) {
+  return Error(ErrorKind::invalid_argument, path.string() + ": not a valid .npy file: " + what);
+}
+
+std::string dict_value(const std::string& header, const std::string& key,
+                       const std::filesystem::path& path) {
+  // The header is a Python dict literal written by NumPy, e.g.
+  // {'descr': '<f4', 'fortran_order': False, 'shape': (4, 3), }
+  const std::regex re("'" + key + "'\\s*:\\s*('[^']*'|True|False|\\([^)]*\\))");
+  std::smatch m;
+  if (!std::regex_search(header, m, re)) throw npy_error(path, "header has no '" + key + "'");
+  return m[1].str();
+}
+
+Shape parse_shape(const std::string& tuple, const std::filesystem::path& path) {
+  Shape shape;
+  std::string inner = tuple.substr(1, tuple.size() - 2);
+  std::size_t pos = 0;
+  while (pos < inner.size()) {
+    const auto comma = inner.find(',', pos);
+    std::string item = inner.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \tL") + 1);
+    if (!item.empty()) {
+      try {
+        std::size_t used = 0;
+        const long long v = std::stoll(item, &used);
+        if (used != item.size() || v < 0) throw std::invalid_argument(item);
+        shape.push_back(v);
+      } catch (const std::exception&) {
+        throw npy_error(path, "bad shape " + tuple);
+      }
+    }
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return shape;
+}
+
+}  // namespace
+
+Tensor read_npy(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(ErrorKind::not_found, path.string() + ": cannot open for reading");
+  std::array<char, 8> preamble{};
+  if (!in.read(preamble.data(), preamble.size()) ||
+      !std::equal(kMagic.begin(), kMagic.end(), preamble.begin())) {
+    throw npy_error(path, "missing the \\x93NUMPY magic");
+  }
+  const int major = static_cast<unsigned char>(preamble[6]);
+  std::uint32_t header_len = 0;
+  if (major == 1) {
+    std::array<unsigned char, 2> b{};
+    in.read(reinterpret_cast<char*>(b.data()), 2);
+    header_len = b[0] | (b[1] << 8);
+  } else if (major == 2 || major == 3) {
+    std::array<unsigned char, 4> b{};
+    in.read(reinterpret_cast<char*>(b.data()), 4);
+    header_len = b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<std::uint32_t>(b[3]) << 24);
+  } else {
+    throw npy_error(path, "unsupported format version " + std::to_string(major));
+  }
+  if (!in || header_len > (1U << 20)) throw npy_error(path, "truncated or oversized header");
+  std::string header(header_len, '\0');
+  if (!in.read(header.data(), header_len)) throw npy_error(path, "truncated header");
+
+  std::string descr = dict_value(header, "descr", path);
+  descr = descr.substr(1, descr.size() - 2);
+  if (dict_value(header, "fortran_order", path) != "False") {
+    throw npy_error(path, "Fortran order is not supported; save with np.ascontiguousarray");
+  }
+  const std::string shape_text = dict_value(header, "shape", path);
+  if (shape_text.front() != '(') throw npy_error(path, "bad shape " + shape_text);
+  const Shape shape = parse_shape(shape_text, path);
+
+  const DescrRow* row = nullptr;
+  for (const auto& r : kDescrs) {
+    if (r.descr == descr) row = &r;
+  }
+  if (row == nullptr) {
+    throw npy_error(path, "dtype '" + descr +
+                              "' unsupported (float32, float16, bfloat16, int64, int32, uint8, "
+                              "bool, little-endian)");
+  }
+  Tensor tensor(row->dtype, shape);
+  if (!in.read(reinterpret_cast<char*>(tensor.data()),
+               static_cast<std::streamsize>(tensor.byte_size()))) {
+    throw npy_error(path, "truncated data: shape " + to_string(shape) + " needs " +
+                              std::to_string(tensor.byte_size()) + " bytes");
+  }
+  if (in.peek() != std::char_traits<char>::eof()) {
+    throw npy_error(path, "trailing bytes after the data of shape " + to_string(shape));
+  }
+  return tensor;
+}
+
+void write_npy(const std::filesystem::path& path, const Tensor& tensor) {
+  std::string descr;
+  for (const auto& r : kDescrs) {
+    if (r.dtype == tensor.dtype()) {
+      descr = std::string(r.descr);
+      break;
+    }
+  }
+  // Python tuple syntax: (), (n,), (a, b, c).
+  std::string shape = "(";
+  for (std::size_t i = 0; i < tensor.shape().size(); ++i) {
+    shape += (i > 0 ? ", " : "") + std::to_string(tensor.shape()[i]);
+  }
+  shape += tensor.shape().size() == 1 ? ",)" : ")";
+  std::string header =
+      "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+  // Pad so that magic + version + length + header is a multiple of 64, ending in '\n'.
+  const std::size_t unpadded = kMagic.size() + 2 + 2 + header.size() + 1;
+  header.append((64 - unpadded % 64) % 64, ' ');
+  header += '\n';
+
+  const auto tmp = std::filesystem::path(path.string() + ".tmp");
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw Error(ErrorKind::io, path.string() + ": cannot open for writing (check the "
+                                                         "directory exists and is writable)");
+    out.write(kMagic.data(), kMagic.size());
+    const std::array<char, 4> version_len{1, 0, static_cast<char>(header.size() & 0xFF),
+                                          static_cast<char>(header.size() >> 8)};
+    out.write(version_len.data(), version_len.size());
+    out.write(header.data(), static_cast<std::streamsize>(header.size()));
+    out.write(reinterpret_cast<const char*>(tensor.data()),
+              static_cast<std::streamsize>(tensor.byte_size()));
+    out.close();
+    if (!out) {
+      std::error_code ignored;
+      std::filesystem::remove(tmp, ignored);
+      throw Error(ErrorKind::io, path.string() + ": write failed (disk full?)");
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    throw Error(ErrorKind::io, path.string() + ": cannot rename into place: " + ec.message());
+  }
+}
+
+}  // namespace infbench
