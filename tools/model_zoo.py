@@ -133,10 +133,24 @@ def atomic_write(path: Path, writer: Callable[[Path], None]) -> None:
     os.close(fd)
     try:
         writer(Path(tmp))
+        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes it 0600
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def save_npy(path: Path, array: np.ndarray) -> None:
+    """np.save via a file object: given a path it would append '.npy' to
+    atomic_write's temp name."""
+    with open(path, "wb") as f:
+        np.save(f, array)
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def random_input(batch: int, seed: int) -> np.ndarray:
@@ -436,6 +450,7 @@ def build_opencv_variants(name: str, mdir: Path, onnx_path: Path, model,
 
     dyn = mdir / f"{name}.opencv.onnx"
     removed = make_opencv_onnx(onnx_path, dyn)
+    check_onnx(dyn, dynamic=True)
     log(f"    dynamic: removed {removed} Identity node(s)")
     dyn_checks, failures = {}, {}
     for b in batches:
@@ -458,8 +473,8 @@ def build_opencv_variants(name: str, mdir: Path, onnx_path: Path, model,
     for b in batches:
         p = mdir / f"{name}.opencv.b{b}.onnx"
         export_onnx(model, p, batch=b)
-        check_onnx(p, dynamic=False)
         make_opencv_onnx(p, p)
+        check_onnx(p, dynamic=False)
         err, msg = try_opencv(p, inputs[b], refs[b])
         require(err is not None and err <= REL_ERR_TOL,
                 f"{p.name}: OpenCV check failed: {msg or f'rel err {err:.3e}'}")
@@ -500,8 +515,8 @@ def build_one(spec: ModelSpec, out_dir: Path, opencv_batches: List[int],
         require(sens >= MIN_INPUT_SENSITIVITY, f"input sensitivity {sens:.3e} < "
                 f"{MIN_INPUT_SENSITIVITY}: logits barely depend on the input")
         x_path, y_path = mdir / f"{name}.sample_input.npy", mdir / f"{name}.sample_output.npy"
-        atomic_write(x_path, lambda t: np.save(open(t, "wb"), x))
-        atomic_write(y_path, lambda t: np.save(open(t, "wb"), y))
+        atomic_write(x_path, lambda t: save_npy(t, x))
+        atomic_write(y_path, lambda t: save_npy(t, y))
 
     files = {"sample_input": (x_path, SAMPLE_BATCH), "sample_output": (y_path, SAMPLE_BATCH)}
 

@@ -72,6 +72,14 @@ int set_interop_threads(int wanted) {
   return at::get_num_interop_threads();
 }
 
+// TorchScript interpreter errors put the useful line last ("RuntimeError: Given groups=...").
+std::string torch_message(const std::string& text) {
+  const auto at = text.rfind("Error: ");
+  if (at == std::string::npos) return first_line(text);
+  const auto start = text.rfind('\n', at);
+  return first_line(text.substr(start == std::string::npos ? 0 : start + 1));
+}
+
 void flatten_outputs(const c10::IValue& value, std::vector<Tensor>& out) {
   if (value.isTensor()) {
     const auto t = value.toTensor().contiguous().cpu();
@@ -195,7 +203,10 @@ class LibTorchBackend final : public Backend {
       flatten_outputs(module_.forward(args), outputs);
       return outputs;
     } catch (const c10::Error& e) {
-      throw Error(ErrorKind::framework, "libtorch run failed: " + first_line(e.what_without_backtrace()));
+      throw Error(ErrorKind::framework, "libtorch run failed: " + torch_message(e.what_without_backtrace()));
+    } catch (const std::runtime_error& e) {  // TorchScript interpreter errors
+      if (dynamic_cast<const Error*>(&e) != nullptr) throw;
+      throw Error(ErrorKind::framework, "libtorch run failed: " + torch_message(e.what()));
     }
   }
 

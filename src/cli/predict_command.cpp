@@ -96,6 +96,7 @@ void run(const PredictOptions& o) {
   params.cache_dir = o.cache_dir;
   for (const auto& kv : o.sets) params.options.insert(parse_key_value(kv));
 
+  for (const auto& spec : o.outputs) check_writable(split_named(spec).second);  // before any work
   NamedTensors inputs;
   for (const auto& spec : o.inputs) {
     const auto [name, path] = split_named(spec);

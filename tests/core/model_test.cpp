@@ -1,0 +1,162 @@
+// The unified API driven by the fake backend: batching, partial batches, order, name matching,
+// validation and error propagation, without any real framework.
+#include "infbench/model.hpp"
+
+#include <gtest/gtest.h>
+
+#include "infbench/registry.hpp"
+
+namespace infbench {
+namespace {
+
+Tensor samples(std::int64_t rows, std::int64_t features, float scale = 1.0F) {
+  Tensor t(DType::float32, {rows, features});
+  auto v = t.values<float>();
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = scale * static_cast<float>(i % 7) - 2.0F;
+  return t;
+}
+
+// The fake backend's definition, computed independently: y[i][k] = (k+1) * sum(sample i).
+std::vector<float> expected_y(const std::vector<Tensor>& inputs) {
+  const auto rows = inputs.front().shape()[0];
+  std::vector<float> y;
+  for (std::int64_t i = 0; i < rows; ++i) {
+    double sum = 0;
+    for (const auto& in : inputs) {
+      const Tensor row = in.slice_batch(i, 1);
+      for (float v : row.values<float>()) sum += v;
+    }
+    for (int k = 0; k < 3; ++k) y.push_back(static_cast<float>((k + 1) * sum));
+  }
+  return y;
+}
+
+Params with_options(int batch, std::map<std::string, std::string> options) {
+  Params p;
+  p.batch_size = batch;
+  p.options = std::move(options);
+  return p;
+}
+
+std::string error_of(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(Model, SplitsIntoBatchesKeepsOrderAndHandlesPartialLastBatch) {
+  for (int batch : {1, 3, 4, 10, 64}) {
+    auto model = Model::load("fake", "fake", with_options(batch, {{"features", "5"}}));
+    const Tensor x = samples(10, 5);
+    const auto out = model.predict({{"x0", x}});
+    ASSERT_EQ(out.size(), 2U);
+    EXPECT_EQ(out[0].name, "y");
+    EXPECT_EQ(out[0].tensor.shape(), (Shape{10, 3}));
+    const auto y = out[0].tensor.values<float>();
+    EXPECT_EQ(std::vector<float>(y.begin(), y.end()), expected_y({x})) << "batch " << batch;
+    EXPECT_EQ(out[1].tensor.shape(), (Shape{10}));
+    EXPECT_EQ(out[1].tensor.dtype(), DType::int64);
+  }
+}
+
+TEST(Model, SingleUnnamedInputGoesToSingleInputModel) {
+  auto model = Model::load("fake", "fake", with_options(2, {}));
+  const Tensor x = samples(3, 4);
+  EXPECT_EQ(model.predict({{"", x}})[0].tensor.shape(), (Shape{3, 3}));
+}
+
+TEST(Model, MultipleInputsAreMatchedByNameWhateverTheirOrder) {
+  auto model = Model::load("fake", "fake", with_options(2, {{"inputs", "2"}}));
+  const Tensor a = samples(5, 4, 1.0F), b = samples(5, 4, 10.0F);
+  const auto out = model.predict({{"x1", b}, {"x0", a}});
+  const auto y = out[0].tensor.values<float>();
+  EXPECT_EQ(std::vector<float>(y.begin(), y.end()), expected_y({a, b}));
+  EXPECT_NE(error_of([&] { model.predict({{"x0", a}}); }).find("input 'x1' float32[?,4] is missing"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { model.predict({{"x0", a}, {"z", b}}); }).find("inputs: x0, x1"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { model.predict({{"", a}}); }).find("name each one"), std::string::npos);
+}
+
+TEST(Model, RefusesInputsThatDoNotMatchTheModel) {
+  auto model = Model::load("fake", "fake", with_options(2, {}));
+  EXPECT_NE(error_of([&] { model.predict({{"x0", samples(2, 5)}}); })
+                .find("input 'x0' has shape [2,5] but the model expects 'x0' float32[?,4]"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { model.predict({{"x0", Tensor(DType::int64, {2, 4})}}); })
+                .find("is int64 but the model expects"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { model.predict({{"x0", samples(0, 4)}}); }).find("0 samples"),
+            std::string::npos);
+}
+
+TEST(Model, FrameworkFailureMidRunPropagatesAsError) {
+  auto model = Model::load("fake", "fake", with_options(2, {{"fail_at_batch", "3"}}));
+  EXPECT_NE(error_of([&] { model.predict({{"x0", samples(10, 4)}}); }).find("failed on batch 3"),
+            std::string::npos);
+}
+
+TEST(Model, ReportsEffectiveSettingsAndLoadPhases) {
+  auto model = Model::load("fake", "fake", with_options(8, {{"delay_ms", "2"}}));
+  const auto settings = model.effective_settings();
+  EXPECT_NE(std::find(settings.begin(), settings.end(),
+                      std::pair<std::string, std::string>{"delay_ms", "2"}),
+            settings.end());
+  ASSERT_EQ(model.load_timing().phases_s.size(), 1U);
+  EXPECT_EQ(model.load_timing().phases_s[0].first, "read");
+  EXPECT_EQ(model.requested().batch_size, 8);
+}
+
+TEST(Registry, UnknownFrameworkListsTheBuiltInOnes) {
+  const auto message = error_of([] { create_backend("tensorflow"); });
+  EXPECT_NE(message.find("framework 'tensorflow' is not built into this binary; available: fake"),
+            std::string::npos)
+      << message;
+  EXPECT_GE(backend_table().size(), 1U);
+  for (const auto& entry : backend_table()) {
+    EXPECT_EQ(entry.create()->info().name, entry.name);
+  }
+}
+
+TEST(ValidateParams, NamesTheFieldAndTheValidValues) {
+  const auto info = create_backend("fake")->info();
+  auto check = [&](Params p) { return error_of([&] { validate_params(p, info); }); };
+  Params p;
+  EXPECT_EQ(check(p), "(no error)");
+  p.options = {{"dealy_ms", "1"}};
+  EXPECT_EQ(check(p), "option 'dealy_ms' is unknown to framework 'fake'; valid: delay_ms, "
+                      "per_sample_us, features, inputs, fail_at_batch");
+  p.options = {{"inputs", "3"}};
+  EXPECT_EQ(check(p), "option inputs='3' is invalid; valid: 1, 2");
+  p.options = {{"delay_ms", "-4"}};
+  EXPECT_EQ(check(p), "option delay_ms='-4' must be an integer >= 0");
+  p.options = {};
+  p.batch_size = 0;
+  EXPECT_EQ(check(p), "batch_size 0 must be >= 1");
+  p.batch_size = 1;
+  p.device = 0;
+  EXPECT_EQ(check(p),
+            "device 0: framework 'fake' has no GPU in this build/machine; use --device -1 (CPU)");
+  p.device = -1;
+  p.precision = "int4";
+  EXPECT_EQ(check(p), "precision 'int4' is not offered by framework 'fake' here; valid: fp32");
+  p.precision = "fp32";
+  p.optimization = "max";
+  EXPECT_EQ(check(p), "optimization 'max' is not a level of framework 'fake'; valid: none");
+  p.optimization = "";
+  p.cache_dir = "/tmp/x";
+  EXPECT_EQ(check(p), "cache_dir: framework 'fake' has no optimised-model cache");
+}
+
+TEST(Params, ParsesKeyValue) {
+  EXPECT_EQ(parse_key_value("a=b=c"), (std::pair<std::string, std::string>{"a", "b=c"}));
+  EXPECT_THROW(parse_key_value("novalue"), Error);
+  EXPECT_THROW(parse_key_value("=x"), Error);
+  EXPECT_GE(default_thread_count(), 1);
+}
+
+}  // namespace
+}  // namespace infbench

@@ -1,0 +1,118 @@
+#include "infbench/npy.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace infbench {
+namespace {
+
+const std::filesystem::path kData = INFBENCH_TEST_DATA_DIR;
+
+class NpyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("infbench_npy_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+            "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::filesystem::path dir_;
+};
+
+// Files written by NumPy itself (tests/data, made with np.save).
+TEST_F(NpyTest, ReadsNumpyWrittenFilesOfEveryDtype) {
+  const Tensor f = read_npy(kData / "f4_2x3.npy");
+  EXPECT_EQ(f.dtype(), DType::float32);
+  EXPECT_EQ(f.shape(), (Shape{2, 3}));
+  EXPECT_EQ(f.values<float>()[5], 1.25F);
+
+  const Tensor h = read_npy(kData / "f2_3.npy");
+  EXPECT_EQ(h.dtype(), DType::float16);
+  EXPECT_EQ(h.to_float(), (std::vector<float>{1.0F, -2.5F, 65504.0F}));
+
+  const Tensor l = read_npy(kData / "i8_5.npy");
+  EXPECT_EQ(l.values<std::int64_t>()[3], std::int64_t{1} << 40);
+  EXPECT_EQ(read_npy(kData / "i4_2x2.npy").values<std::int32_t>()[3], -4);
+  EXPECT_EQ(read_npy(kData / "u1_4.npy").values<std::uint8_t>()[3], 255);
+  const Tensor b = read_npy(kData / "b1_2x2.npy");
+  EXPECT_EQ(b.dtype(), DType::boolean);
+  EXPECT_EQ(b.to_float(), (std::vector<float>{1, 0, 0, 1}));
+  const Tensor s = read_npy(kData / "f4_scalar.npy");
+  EXPECT_TRUE(s.shape().empty());
+  EXPECT_EQ(s.values<float>()[0], 3.5F);
+}
+
+TEST_F(NpyTest, WritesByteIdenticalToNumpy) {
+  const Tensor f = read_npy(kData / "f4_2x3.npy");
+  write_npy(dir_ / "copy.npy", f);
+  std::ifstream a(kData / "f4_2x3.npy", std::ios::binary), b(dir_ / "copy.npy", std::ios::binary);
+  const std::string sa((std::istreambuf_iterator<char>(a)), {}), sb((std::istreambuf_iterator<char>(b)), {});
+  EXPECT_EQ(sa, sb);
+  for (const char* name : {"i8_5.npy", "b1_2x2.npy", "f4_scalar.npy", "f2_3.npy"}) {
+    write_npy(dir_ / name, read_npy(kData / name));
+    std::ifstream x(kData / name, std::ios::binary), y(dir_ / name, std::ios::binary);
+    EXPECT_EQ(std::string((std::istreambuf_iterator<char>(x)), {}),
+              std::string((std::istreambuf_iterator<char>(y)), {}))
+        << name;
+  }
+}
+
+TEST_F(NpyTest, RoundTripsBfloat16) {
+  Tensor t(DType::bfloat16, {3});
+  t.values<std::uint16_t>()[1] = float_to_bfloat16(2.5F);
+  write_npy(dir_ / "bf.npy", t);
+  const Tensor back = read_npy(dir_ / "bf.npy");
+  EXPECT_EQ(back.dtype(), DType::bfloat16);
+  EXPECT_EQ(back.to_float()[1], 2.5F);
+}
+
+TEST_F(NpyTest, HeaderIsAlignedTo64Bytes) {
+  write_npy(dir_ / "a.npy", Tensor(DType::float32, {7, 1, 3}));
+  EXPECT_EQ((std::filesystem::file_size(dir_ / "a.npy") - 7 * 3 * 4) % 64, 0U);
+}
+
+void expect_error(const std::filesystem::path& path, const std::string& fragment) {
+  try {
+    read_npy(path);
+    ADD_FAILURE() << path << " was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(path.filename().string()), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(NpyTest, RefusesWhatItCannotReadFaithfully) {
+  expect_error(kData / "f8_2.npy", "dtype '<f8' unsupported");
+  expect_error(kData / "f4_fortran.npy", "Fortran order");
+  expect_error(kData / "f4_bigendian.npy", "dtype '>f4' unsupported");
+  expect_error(dir_ / "missing.npy", "cannot open");
+}
+
+TEST_F(NpyTest, RefusesTruncatedAndMalformedFiles) {
+  std::ifstream in(kData / "f4_2x3.npy", std::ios::binary);
+  const std::string good((std::istreambuf_iterator<char>(in)), {});
+  const auto write = [&](const std::string& name, const std::string& bytes) {
+    std::ofstream(dir_ / name, std::ios::binary) << bytes;
+    return dir_ / name;
+  };
+  expect_error(write("short.npy", good.substr(0, good.size() - 4)), "truncated data");
+  expect_error(write("header.npy", good.substr(0, 40)), "truncated header");
+  expect_error(write("magic.npy", "PK\x03\x04 not numpy at all"), "magic");
+  expect_error(write("trailing.npy", good + "xx"), "trailing bytes");
+  std::string bad_shape = good;
+  bad_shape.replace(bad_shape.find("(2, 3)"), 6, "(2, x)");
+  expect_error(write("shape.npy", bad_shape), "bad shape");
+}
+
+TEST_F(NpyTest, FailedWriteLeavesNoFile) {
+  const auto target = dir_ / "no_such_dir" / "out.npy";
+  EXPECT_THROW(write_npy(target, Tensor(DType::float32, {1})), Error);
+  EXPECT_FALSE(std::filesystem::exists(target));
+  EXPECT_FALSE(std::filesystem::exists(target.string() + ".tmp"));
+}
+
+}  // namespace
+}  // namespace infbench
