@@ -23,7 +23,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libcli11-dev nlohmann-json3-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   libtorch-dev libopenblas0-pthread libopencv-dev
-  python3 python3-numpy python3-torch python3-torchvision python3-onnx
+  python3 python3-numpy python3-torch python3-torchvision python3-onnx python3-opencv clang-format
 )
 missing=()
 # npm fetches ONNX Runtime; a machine may already have Node.js from elsewhere (its npm then wins).

@@ -41,10 +41,10 @@ struct BackendInfo {
   std::vector<int> gpus;          // GPU ordinals this build can use on this machine
   std::vector<std::string> precisions;
   std::vector<std::string> optimization_levels;  // first one is the default
-  bool cache = false;             // supports an optimised-model cache in cache_dir
-  bool needs_model_file = true;   // false only for the fake backend
+  bool cache = false;                            // supports an optimised-model cache in cache_dir
+  bool needs_model_file = true;                  // false only for the fake backend
   std::vector<OptionSpec> options;
-  std::string notes;              // what a user should know on this machine
+  std::string notes;  // what a user should know on this machine
 };
 
 enum class CacheStatus { not_used, miss, hit };
@@ -69,7 +69,7 @@ class Backend {
   virtual BackendInfo info() const = 0;
   virtual LoadResult load(const std::filesystem::path& model, const Params& params,
                           PhaseMarker& phases) = 0;
-  virtual const Signature& signature() const = 0;  // valid after load()
+  virtual const Signature& signature() const = 0;   // valid after load()
   virtual Settings effective_settings() const = 0;  // valid after load()
   // `inputs` are in signature order and share one batch size: 1..batch_size, or exactly the
   // static batch of a fixed-batch model. Returns outputs in signature order.

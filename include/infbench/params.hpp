@@ -10,12 +10,12 @@
 namespace infbench {
 
 struct Params {
-  int batch_size = 1;       // samples per framework call; predict() splits its input into these
-  int device = -1;          // -1 = CPU, k >= 0 = GPU k
-  int threads = 0;          // compute threads; 0 = one per logical CPU (resolved at load)
+  int batch_size = 1;  // samples per framework call; predict() splits its input into these
+  int device = -1;     // -1 = CPU, k >= 0 = GPU k
+  int threads = 0;     // compute threads; 0 = one per logical CPU (resolved at load)
   std::string precision = "fp32";
-  std::string optimization;            // framework graph-optimisation level; empty = its default
-  std::filesystem::path cache_dir;     // optimised-model cache; empty = no cache
+  std::string optimization;         // framework graph-optimisation level; empty = its default
+  std::filesystem::path cache_dir;  // optimised-model cache; empty = no cache
   std::map<std::string, std::string> options;  // framework-specific key=value
 };
 

@@ -49,7 +49,8 @@ class FakeBackend final : public Backend {
     return info;
   }
 
-  LoadResult load(const std::filesystem::path&, const Params& params, PhaseMarker& phases) override {
+  LoadResult load(const std::filesystem::path&, const Params& params,
+                  PhaseMarker& phases) override {
     phases.mark("read");
     delay_ms_ = option_int(params, "delay_ms", 0);
     per_sample_us_ = option_int(params, "per_sample_us", 0);
@@ -93,13 +94,15 @@ class FakeBackend final : public Backend {
       std::int64_t count = 0;
       for (const auto& in : inputs) {
         const auto per_row = static_cast<std::size_t>(in.shape[1]);
-        const auto* x = reinterpret_cast<const float*>(in.data) + static_cast<std::size_t>(i) * per_row;
+        const auto* x =
+            reinterpret_cast<const float*>(in.data) + static_cast<std::size_t>(i) * per_row;
         for (std::size_t j = 0; j < per_row; ++j) {
           sum += x[j];
           count += x[j] > 0 ? 1 : 0;
         }
       }
-      for (int k = 0; k < 3; ++k) y_values[static_cast<std::size_t>(i * 3 + k)] = static_cast<float>((k + 1) * sum);
+      for (int k = 0; k < 3; ++k)
+        y_values[static_cast<std::size_t>(i * 3 + k)] = static_cast<float>((k + 1) * sum);
       positive_values[static_cast<std::size_t>(i)] = count;
     }
     return {std::move(y), std::move(positives)};

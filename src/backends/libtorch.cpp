@@ -4,8 +4,8 @@
 // hangs on DenseNet-201 on GPU and costs ResNet-50 nothing), and a cache of the optimised module.
 #include "libtorch.hpp"
 
-#include <dlfcn.h>
 #include <ATen/Parallel.h>
+#include <dlfcn.h>
 #include <torch/csrc/jit/passes/tensorexpr_fuser.h>
 #include <torch/script.h>
 #include <torch/version.h>
@@ -142,11 +142,11 @@ class LibTorchBackend final : public Backend {
 
       if (!params.cache_dir.empty()) {
         std::filesystem::create_directories(params.cache_dir);
-        result.cache_file = params.cache_dir / (model.stem().string() + "." +
-                                                cache_key(model, {me.framework_version, level}) +
-                                                "." + level + ".pt");
+        result.cache_file = params.cache_dir /
+                            (model.stem().string() + "." +
+                             cache_key(model, {me.framework_version, level}) + "." + level + ".pt");
         result.cache = std::filesystem::is_regular_file(result.cache_file) ? CacheStatus::hit
-                                                                             : CacheStatus::miss;
+                                                                           : CacheStatus::miss;
       }
       phases.mark("read");
       if (result.cache == CacheStatus::hit) {
@@ -156,7 +156,8 @@ class LibTorchBackend final : public Backend {
         module_.eval();
         phases.mark("optimize");
         if (level == "freeze") module_ = torch::jit::freeze(module_);
-        if (level == "optimize_for_inference") module_ = torch::jit::optimize_for_inference(module_);
+        if (level == "optimize_for_inference")
+          module_ = torch::jit::optimize_for_inference(module_);
         if (result.cache == CacheStatus::miss) {
           phases.mark("cache_write");
           auto tmp = result.cache_file;
@@ -177,8 +178,9 @@ class LibTorchBackend final : public Backend {
                    {"cache_dir", params.cache_dir.string()},
                    {"cache", std::string(to_string(result.cache))}};
     } catch (const c10::Error& e) {
-      throw Error(ErrorKind::framework, model.string() + ": libtorch cannot load it (is it a "
-                                                         "TorchScript file?): " +
+      throw Error(ErrorKind::framework, model.string() +
+                                            ": libtorch cannot load it (is it a "
+                                            "TorchScript file?): " +
                                             first_line(e.what_without_backtrace()));
     } catch (const std::filesystem::filesystem_error& e) {
       throw Error(ErrorKind::io, "cache_dir " + params.cache_dir.string() + ": " + e.what());
@@ -203,7 +205,8 @@ class LibTorchBackend final : public Backend {
       flatten_outputs(module_.forward(args), outputs);
       return outputs;
     } catch (const c10::Error& e) {
-      throw Error(ErrorKind::framework, "libtorch run failed: " + torch_message(e.what_without_backtrace()));
+      throw Error(ErrorKind::framework,
+                  "libtorch run failed: " + torch_message(e.what_without_backtrace()));
     } catch (const std::runtime_error& e) {  // TorchScript interpreter errors
       if (dynamic_cast<const Error*>(&e) != nullptr) throw;
       throw Error(ErrorKind::framework, "libtorch run failed: " + torch_message(e.what()));
@@ -219,7 +222,8 @@ class LibTorchBackend final : public Backend {
     for (std::size_t i = 1; i < args.size(); ++i) {
       signature_.inputs.push_back({args[i].name(), DType::float32, {}, false});
     }
-    const std::size_t outputs = schema.returns().empty() ? 0 : count_outputs(schema.returns()[0].type());
+    const std::size_t outputs =
+        schema.returns().empty() ? 0 : count_outputs(schema.returns()[0].type());
     for (std::size_t i = 0; i < outputs; ++i) {
       signature_.outputs.push_back({"output_" + std::to_string(i), DType::float32, {}, false});
     }

@@ -63,7 +63,8 @@ Ort::Env& environment() {
 
 TensorSpec spec_of(const std::string& name, const Ort::TypeInfo& type) {
   if (type.GetONNXType() != ONNX_TYPE_TENSOR) {
-    throw Error(ErrorKind::unsupported, "model tensor '" + name + "' is not a tensor (sequence/map)");
+    throw Error(ErrorKind::unsupported,
+                "model tensor '" + name + "' is not a tensor (sequence/map)");
   }
   const auto info = type.GetTensorTypeAndShapeInfo();
   return {name, to_dtype(info.GetElementType(), name), info.GetShape()};
@@ -81,13 +82,22 @@ class OnnxRuntimeBackend final : public Backend {
     info.cache = true;
     info.options = {
         {"inter_op_threads", "threads running independent nodes (parallel mode)", "1", {}, true},
-        {"execution_mode", "run nodes one at a time or in parallel", "sequential",
-         {"sequential", "parallel"}, false},
-        {"allow_spinning", "intra-op threads spin while waiting (lower latency, more CPU)", "on",
-         {"on", "off"}, false},
+        {"execution_mode",
+         "run nodes one at a time or in parallel",
+         "sequential",
+         {"sequential", "parallel"},
+         false},
+        {"allow_spinning",
+         "intra-op threads spin while waiting (lower latency, more CPU)",
+         "on",
+         {"on", "off"},
+         false},
         {"cpu_arena", "ORT's CPU memory arena", "on", {"on", "off"}, false},
-        {"memory_pattern", "pre-plan allocations from the first run's pattern", "on",
-         {"on", "off"}, false},
+        {"memory_pattern",
+         "pre-plan allocations from the first run's pattern",
+         "on",
+         {"on", "off"},
+         false},
     };
     info.notes =
         "CPU execution provider; precision fp32 (an fp16 model is a different .onnx file). The "
@@ -120,9 +130,9 @@ class OnnxRuntimeBackend final : public Backend {
       std::filesystem::path cache_tmp;
       if (!params.cache_dir.empty()) {
         std::filesystem::create_directories(params.cache_dir);
-        result.cache_file = params.cache_dir / (model.stem().string() + "." +
-                                                cache_key(model, {me.framework_version, level}) +
-                                                ".ort.onnx");
+        result.cache_file =
+            params.cache_dir / (model.stem().string() + "." +
+                                cache_key(model, {me.framework_version, level}) + ".ort.onnx");
         if (std::filesystem::is_regular_file(result.cache_file)) {
           result.cache = CacheStatus::hit;
           source = result.cache_file;
@@ -148,8 +158,9 @@ class OnnxRuntimeBackend final : public Backend {
       }
       read_signature();
     } catch (const Ort::Exception& e) {
-      throw Error(ErrorKind::framework, model.string() + ": onnxruntime cannot load it (is it an "
-                                                         "ONNX model?): " +
+      throw Error(ErrorKind::framework, model.string() +
+                                            ": onnxruntime cannot load it (is it an "
+                                            "ONNX model?): " +
                                             first_line(e.what()));
     } catch (const std::filesystem::filesystem_error& e) {
       throw Error(ErrorKind::io, "cache_dir " + params.cache_dir.string() + ": " + e.what());
@@ -190,9 +201,10 @@ class OnnxRuntimeBackend final : public Backend {
         const auto info = outputs[i].GetTensorTypeAndShapeInfo();
         const DType dtype = to_dtype(info.GetElementType(), output_name_storage_[i]);
         const auto bytes = info.GetElementCount() * dtype_size(dtype);
-        result.emplace_back(dtype, info.GetShape(),
-                            std::span<const std::byte>(
-                                static_cast<const std::byte*>(outputs[i].GetTensorRawData()), bytes));
+        result.emplace_back(
+            dtype, info.GetShape(),
+            std::span<const std::byte>(static_cast<const std::byte*>(outputs[i].GetTensorRawData()),
+                                       bytes));
       }
       return result;
     } catch (const Ort::Exception& e) {
@@ -208,7 +220,8 @@ class OnnxRuntimeBackend final : public Backend {
     output_name_storage_.clear();
     for (std::size_t i = 0; i < session_->GetInputCount(); ++i) {
       input_name_storage_.push_back(session_->GetInputNameAllocated(i, allocator).get());
-      signature_.inputs.push_back(spec_of(input_name_storage_.back(), session_->GetInputTypeInfo(i)));
+      signature_.inputs.push_back(
+          spec_of(input_name_storage_.back(), session_->GetInputTypeInfo(i)));
     }
     for (std::size_t i = 0; i < session_->GetOutputCount(); ++i) {
       output_name_storage_.push_back(session_->GetOutputNameAllocated(i, allocator).get());
@@ -232,6 +245,8 @@ class OnnxRuntimeBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_onnxruntime_backend() { return std::make_unique<OnnxRuntimeBackend>(); }
+std::unique_ptr<Backend> make_onnxruntime_backend() {
+  return std::make_unique<OnnxRuntimeBackend>();
+}
 
 }  // namespace infbench

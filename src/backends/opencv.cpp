@@ -79,8 +79,9 @@ class OpenCvBackend final : public Backend {
         {"backend", "OpenCV DNN computation backend", "opencv", backends, false},
         {"target", "OpenCV DNN target device", "cpu", targets, false},
     };
-    info.notes = "threads are process-wide (cv::setNumThreads); no optimised-model cache; float32 "
-                 "inputs only";
+    info.notes =
+        "threads are process-wide (cv::setNumThreads); no optimised-model cache; float32 "
+        "inputs only";
     return info;
   }
 
@@ -108,8 +109,8 @@ class OpenCvBackend final : public Backend {
       net_.setPreferableTarget(id_of(kTargets, target));
       net_.enableFusion(level == "fusion");
     } catch (const cv::Exception& e) {
-      throw Error(ErrorKind::framework, model.string() + ": opencv cannot load it: " +
-                                            first_line(e.what()));
+      throw Error(ErrorKind::framework,
+                  model.string() + ": opencv cannot load it: " + first_line(e.what()));
     }
     input_names_.clear();
     output_names_.clear();

@@ -36,7 +36,8 @@ std::span<const BackendEntry> backend_table() { return kBackends; }
 
 std::string backend_names() {
   std::string names;
-  for (const auto& entry : kBackends) names += (names.empty() ? "" : ", ") + std::string(entry.name);
+  for (const auto& entry : kBackends)
+    names += (names.empty() ? "" : ", ") + std::string(entry.name);
   return names;
 }
 
@@ -44,9 +45,9 @@ std::unique_ptr<Backend> create_backend(std::string_view name) {
   for (const auto& entry : kBackends) {
     if (entry.name == name) return entry.create();
   }
-  throw Error(ErrorKind::not_found, "framework '" + std::string(name) +
-                                        "' is not built into this binary; available: " +
-                                        backend_names());
+  throw Error(ErrorKind::not_found,
+              "framework '" + std::string(name) +
+                  "' is not built into this binary; available: " + backend_names());
 }
 
 }  // namespace infbench

@@ -18,8 +18,11 @@ std::string join(const std::vector<std::string>& items) {
 nlohmann::json to_json(const BackendInfo& info) {
   nlohmann::json options = nlohmann::json::array();
   for (const auto& o : info.options) {
-    options.push_back({{"name", o.name}, {"help", o.help}, {"default", o.default_value},
-                       {"choices", o.choices}, {"integer", o.integer}});
+    options.push_back({{"name", o.name},
+                       {"help", o.help},
+                       {"default", o.default_value},
+                       {"choices", o.choices},
+                       {"integer", o.integer}});
   }
   return {{"name", info.name},
           {"version", info.framework_version},
@@ -43,7 +46,8 @@ void print_text(const BackendInfo& info, std::string_view description) {
              info.optimization_levels.front());
   fmt::print("  model cache    : {}\n", info.cache ? "yes (--cache-dir)" : "no");
   for (const auto& o : info.options) {
-    const std::string values = o.choices.empty() ? (o.integer ? "integer" : "text") : join(o.choices);
+    const std::string values =
+        o.choices.empty() ? (o.integer ? "integer" : "text") : join(o.choices);
     fmt::print("  --set {}=<{}> (default {}): {}\n", o.name, values, o.default_value, o.help);
   }
   if (!info.notes.empty()) fmt::print("  notes          : {}\n", info.notes);
@@ -52,7 +56,8 @@ void print_text(const BackendInfo& info, std::string_view description) {
 }  // namespace
 
 void add_info_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("info", "List the frameworks built in, versions, devices, options");
+  auto* cmd =
+      app.add_subcommand("info", "List the frameworks built in, versions, devices, options");
   auto json = std::make_shared<bool>(false);
   cmd->add_flag("--json", *json, "Print the same as JSON");
   cmd->callback([json] {

@@ -11,11 +11,16 @@ namespace {
 
 int exit_code(infbench::ErrorKind kind) {
   switch (kind) {
-    case infbench::ErrorKind::invalid_argument: return 2;
-    case infbench::ErrorKind::not_found: return 3;
-    case infbench::ErrorKind::unsupported: return 4;
-    case infbench::ErrorKind::io: return 5;
-    case infbench::ErrorKind::framework: return 6;
+    case infbench::ErrorKind::invalid_argument:
+      return 2;
+    case infbench::ErrorKind::not_found:
+      return 3;
+    case infbench::ErrorKind::unsupported:
+      return 4;
+    case infbench::ErrorKind::io:
+      return 5;
+    case infbench::ErrorKind::framework:
+      return 6;
   }
   return 1;
 }

@@ -6,6 +6,9 @@
 #include <chrono>
 #include <filesystem>
 
+#include <fstream>
+#include <nlohmann/json.hpp>
+
 #include "commands.hpp"
 #include "infbench/model.hpp"
 #include "infbench/npy.hpp"
@@ -23,6 +26,7 @@ struct PredictOptions {
   std::vector<std::string> inputs;
   std::vector<std::string> outputs;
   int warmup_batches = 0;
+  std::string report;
 };
 
 // "name=path" or "path" (name empty).
@@ -59,7 +63,7 @@ std::vector<std::pair<std::string, std::filesystem::path>> output_files(
     const std::filesystem::path base(path);
     for (const auto& out : signature.outputs) {
       files.emplace_back(out.name, base.parent_path() / (base.stem().string() + "." + out.name +
-                                                          base.extension().string()));
+                                                         base.extension().string()));
     }
   }
   for (const auto& [name, path] : files) {
@@ -68,8 +72,8 @@ std::vector<std::pair<std::string, std::filesystem::path>> output_files(
     if (!known) {
       std::string names;
       for (const auto& s : signature.outputs) names += (names.empty() ? "" : ", ") + s.name;
-      throw Error(ErrorKind::not_found,
-                  "--output " + name + "=...: the model has no output '" + name + "'; outputs: " + names);
+      throw Error(ErrorKind::not_found, "--output " + name + "=...: the model has no output '" +
+                                            name + "'; outputs: " + names);
     }
     check_writable(path);
   }
@@ -84,9 +88,38 @@ void print_top1(const Tensor& logits) {
   std::string line;
   for (std::int64_t r = 0; r < rows; ++r) {
     const auto begin = values.begin() + static_cast<std::ptrdiff_t>(r * classes);
-    line += fmt::format(" {}", std::max_element(begin, begin + static_cast<std::ptrdiff_t>(classes)) - begin);
+    line += fmt::format(
+        " {}", std::max_element(begin, begin + static_cast<std::ptrdiff_t>(classes)) - begin);
   }
   fmt::print("  top-1 (first {} samples):{}\n", rows, line);
+}
+
+// A JSON record of this run, for scripts (bench/first_look.sh). The measurement engine's
+// `infbench bench` supersedes it for real benchmarks.
+void write_report(const PredictOptions& o, const Model& model, double first_inference_s,
+                  double predict_s, std::int64_t samples) {
+  nlohmann::ordered_json phases = nlohmann::ordered_json::object();
+  for (const auto& [phase, s] : model.load_timing().phases_s) phases[phase] = s;
+  nlohmann::ordered_json effective = nlohmann::ordered_json::object();
+  for (const auto& [k, v] : model.effective_settings()) effective[k] = v;
+  const nlohmann::ordered_json record = {
+      {"model", o.model},
+      {"framework", model.info().name},
+      {"framework_version", model.info().framework_version},
+      {"batch_size", model.batch_size()},
+      {"effective", effective},
+      {"load_time_s", model.load_timing().total_s},
+      {"load_phases_s", phases},
+      {"cache", std::string(to_string(model.load_result().cache))},
+      {"warmup_batches", o.warmup_batches},
+      {"first_inference_s",
+       first_inference_s < 0 ? nlohmann::json(nullptr) : nlohmann::json(first_inference_s)},
+      {"samples", samples},
+      {"predict_s", predict_s},
+      {"throughput_samples_per_s", static_cast<double>(samples) / predict_s}};
+  std::ofstream out(o.report);
+  out << record.dump(2) << "\n";
+  if (!out) throw Error(ErrorKind::io, "--report " + o.report + ": cannot write");
 }
 
 void run(const PredictOptions& o) {
@@ -96,7 +129,9 @@ void run(const PredictOptions& o) {
   params.cache_dir = o.cache_dir;
   for (const auto& kv : o.sets) params.options.insert(parse_key_value(kv));
 
-  for (const auto& spec : o.outputs) check_writable(split_named(spec).second);  // before any work
+  // Refuse unwritable destinations before any work.
+  for (const auto& spec : o.outputs) check_writable(split_named(spec).second);
+  if (!o.report.empty()) check_writable(o.report);
   NamedTensors inputs;
   for (const auto& spec : o.inputs) {
     const auto [name, path] = split_named(spec);
@@ -108,7 +143,8 @@ void run(const PredictOptions& o) {
 
   const auto& timing = model.load_timing();
   std::string phases;
-  for (const auto& [phase, seconds] : timing.phases_s) phases += fmt::format(" {}={:.3f}s", phase, seconds);
+  for (const auto& [phase, seconds] : timing.phases_s)
+    phases += fmt::format(" {}={:.3f}s", phase, seconds);
   fmt::print("{} {} | load {:.3f}s ({} ) cache={}\n", model.info().name,
              model.info().framework_version, timing.total_s, phases,
              to_string(model.load_result().cache));
@@ -116,18 +152,20 @@ void run(const PredictOptions& o) {
   for (const auto& [k, v] : model.effective_settings()) settings += fmt::format(" {}={}", k, v);
   fmt::print("  effective:{}\n", settings);
 
+  double first_inference_s = -1;
   if (o.warmup_batches > 0) {
     NamedTensors first;
     for (const auto& in : inputs) {
-      first.push_back({in.name, in.tensor.slice_batch(0, std::min<std::int64_t>(
-                                                             in.tensor.batch(), model.batch_size()))});
+      first.push_back(
+          {in.name, in.tensor.slice_batch(
+                        0, std::min<std::int64_t>(in.tensor.batch(), model.batch_size()))});
     }
     for (int i = 0; i < o.warmup_batches; ++i) {
       const auto start = Clock::now();
       model.predict(first);
       if (i == 0) {
-        fmt::print("  first inference {:.3f}s\n",
-                   std::chrono::duration<double>(Clock::now() - start).count());
+        first_inference_s = std::chrono::duration<double>(Clock::now() - start).count();
+        fmt::print("  first inference {:.3f}s\n", first_inference_s);
       }
     }
   }
@@ -147,6 +185,9 @@ void run(const PredictOptions& o) {
                to_string(it->tensor.shape()), path.string());
   }
   print_top1(outputs.front().tensor);
+  if (!o.report.empty()) {
+    write_report(o, model, first_inference_s, seconds, samples);
+  }
 }
 
 }  // namespace
@@ -171,6 +212,7 @@ void add_predict_command(CLI::App& app) {
   cmd->add_option("--warmup", o->warmup_batches, "Batches run before the timed predict")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--report", o->report, "Write load/predict timings and settings as JSON");
   cmd->callback([o] { run(*o); });
 }
 

@@ -16,14 +16,13 @@ std::uint64_t fnv1a64(const std::string& text, std::uint64_t seed) {
   return hash;
 }
 
-std::string cache_key(const std::filesystem::path& source, const std::vector<std::string>& settings) {
+std::string cache_key(const std::filesystem::path& source,
+                      const std::vector<std::string>& settings) {
   std::error_code ec;
   const auto absolute = std::filesystem::absolute(source, ec);
-  std::string identity = absolute.string() + "|" +
-                         std::to_string(std::filesystem::file_size(source, ec)) + "|" +
-                         std::to_string(std::filesystem::last_write_time(source, ec)
-                                            .time_since_epoch()
-                                            .count());
+  std::string identity =
+      absolute.string() + "|" + std::to_string(std::filesystem::file_size(source, ec)) + "|" +
+      std::to_string(std::filesystem::last_write_time(source, ec).time_since_epoch().count());
   for (const auto& s : settings) identity += "|" + s;
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a64(identity)));

@@ -61,9 +61,9 @@ std::string describe_spec(const TensorSpec& spec) {
 void check_against_spec(const TensorView& tensor, const TensorSpec& spec) {
   if (!spec.shape_known) return;  // the format records neither: the framework will check
   if (tensor.dtype != spec.dtype) {
-    throw Error(ErrorKind::invalid_argument,
-                "input '" + spec.name + "' is " + std::string(to_string(tensor.dtype)) +
-                    " but the model expects " + describe_spec(spec));
+    throw Error(ErrorKind::invalid_argument, "input '" + spec.name + "' is " +
+                                                 std::string(to_string(tensor.dtype)) +
+                                                 " but the model expects " + describe_spec(spec));
   }
   bool match = tensor.shape.size() == spec.shape.size();
   for (std::size_t d = 1; match && d < spec.shape.size(); ++d) {
@@ -87,9 +87,12 @@ std::int64_t Signature::static_batch() const {
 
 std::string_view to_string(CacheStatus status) {
   switch (status) {
-    case CacheStatus::miss: return "miss";
-    case CacheStatus::hit: return "hit";
-    case CacheStatus::not_used: break;
+    case CacheStatus::miss:
+      return "miss";
+    case CacheStatus::hit:
+      return "hit";
+    case CacheStatus::not_used:
+      break;
   }
   return "not_used";
 }
@@ -101,12 +104,12 @@ void validate_params(const Params& params, const BackendInfo& info) {
                 "batch_size " + std::to_string(params.batch_size) + " must be >= 1");
   }
   if (params.threads < 0) {
-    throw Error(ErrorKind::invalid_argument, "threads " + std::to_string(params.threads) +
-                                                 " must be >= 0 (0 = one per CPU)");
+    throw Error(ErrorKind::invalid_argument,
+                "threads " + std::to_string(params.threads) + " must be >= 0 (0 = one per CPU)");
   }
   if (params.device < -1) {
-    throw Error(ErrorKind::invalid_argument,
-                "device " + std::to_string(params.device) + " is invalid: use -1 (CPU) or a GPU index");
+    throw Error(ErrorKind::invalid_argument, "device " + std::to_string(params.device) +
+                                                 " is invalid: use -1 (CPU) or a GPU index");
   }
   if (params.device >= 0 &&
       std::find(info.gpus.begin(), info.gpus.end(), params.device) == info.gpus.end()) {
@@ -135,12 +138,12 @@ void validate_params(const Params& params, const BackendInfo& info) {
       std::vector<std::string> names;
       for (const auto& o : info.options) names.push_back(o.name);
       throw Error(ErrorKind::invalid_argument,
-                  "option '" + key + "' is unknown to " + who + "; valid: " +
-                      (names.empty() ? std::string("(none)") : join(names)));
+                  "option '" + key + "' is unknown to " + who +
+                      "; valid: " + (names.empty() ? std::string("(none)") : join(names)));
     }
     if (!spec->choices.empty() && !contains(spec->choices, value)) {
-      throw Error(ErrorKind::invalid_argument, "option " + key + "='" + value +
-                                                   "' is invalid; valid: " + join(spec->choices));
+      throw Error(ErrorKind::invalid_argument,
+                  "option " + key + "='" + value + "' is invalid; valid: " + join(spec->choices));
     }
     if (spec->integer && !is_count(value)) {
       throw Error(ErrorKind::invalid_argument,
@@ -168,10 +171,10 @@ Model Model::load(std::string_view framework, const std::filesystem::path& path,
 
   const auto fixed = model.backend_->signature().static_batch();
   if (fixed > 0 && fixed != params.batch_size) {
-    throw Error(ErrorKind::invalid_argument,
-                path.string() + " has a fixed batch of " + std::to_string(fixed) +
-                    "; use --batch-size " + std::to_string(fixed) +
-                    " or a dynamic-batch export of the model");
+    throw Error(ErrorKind::invalid_argument, path.string() + " has a fixed batch of " +
+                                                 std::to_string(fixed) + "; use --batch-size " +
+                                                 std::to_string(fixed) +
+                                                 " or a dynamic-batch export of the model");
   }
   model.batch_size_ = params.batch_size;
   return model;
@@ -181,9 +184,8 @@ std::vector<TensorView> Model::ordered_inputs(const NamedTensors& inputs) const 
   const auto& specs = signature().inputs;
   if (inputs.size() == 1 && inputs.front().name.empty()) {
     if (specs.size() != 1) {
-      throw Error(ErrorKind::invalid_argument,
-                  "the model has " + std::to_string(specs.size()) +
-                      " inputs: name each one (name=file.npy)");
+      throw Error(ErrorKind::invalid_argument, "the model has " + std::to_string(specs.size()) +
+                                                   " inputs: name each one (name=file.npy)");
     }
     check_against_spec(inputs.front().tensor.view(), specs.front());
     return {inputs.front().tensor.view()};
@@ -192,8 +194,9 @@ std::vector<TensorView> Model::ordered_inputs(const NamedTensors& inputs) const 
   for (const auto& s : specs) names.push_back(s.name);
   for (const auto& given : inputs) {
     if (!contains(names, given.name)) {
-      throw Error(ErrorKind::not_found,
-                  "input '" + given.name + "' is not an input of the model; inputs: " + join(names));
+      throw Error(
+          ErrorKind::not_found,
+          "input '" + given.name + "' is not an input of the model; inputs: " + join(names));
     }
   }
   std::vector<TensorView> ordered;
@@ -201,7 +204,8 @@ std::vector<TensorView> Model::ordered_inputs(const NamedTensors& inputs) const 
     const auto it = std::find_if(inputs.begin(), inputs.end(),
                                  [&](const NamedTensor& t) { return t.name == spec.name; });
     if (it == inputs.end()) {
-      throw Error(ErrorKind::invalid_argument, "model input " + describe_spec(spec) + " is missing");
+      throw Error(ErrorKind::invalid_argument,
+                  "model input " + describe_spec(spec) + " is missing");
     }
     check_against_spec(it->tensor.view(), spec);
     ordered.push_back(it->tensor.view());
@@ -221,7 +225,8 @@ std::vector<Tensor> Model::run_padded(std::span<const TensorView> batch, std::in
 }
 
 NamedTensors Model::predict(const NamedTensors& inputs) {
-  if (inputs.empty()) throw Error(ErrorKind::invalid_argument, "predict() needs at least one input");
+  if (inputs.empty())
+    throw Error(ErrorKind::invalid_argument, "predict() needs at least one input");
   const auto ordered = ordered_inputs(inputs);
   const std::int64_t samples = ordered.front().batch();
   if (samples == 0) throw Error(ErrorKind::invalid_argument, "predict() got 0 samples");
@@ -239,7 +244,7 @@ NamedTensors Model::predict(const NamedTensors& inputs) {
     std::vector<TensorView> batch;
     for (const auto& t : ordered) batch.push_back(t.slice_batch(begin, rows));
     auto outputs = (fixed_batch && rows < batch_size_) ? run_padded(batch, batch_size_)
-                                                        : backend_->run_batch(batch);
+                                                       : backend_->run_batch(batch);
     per_output.resize(outputs.size());
     for (std::size_t o = 0; o < outputs.size(); ++o) per_output[o].push_back(std::move(outputs[o]));
   }

@@ -50,7 +50,8 @@ Shape parse_shape(const std::string& tuple, const std::filesystem::path& path) {
   std::size_t pos = 0;
   while (pos < inner.size()) {
     const auto comma = inner.find(',', pos);
-    std::string item = inner.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    std::string item =
+        inner.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
     item.erase(0, item.find_first_not_of(" \t"));
     item.erase(item.find_last_not_of(" \tL") + 1);
     if (!item.empty()) {
@@ -150,8 +151,10 @@ void write_npy(const std::filesystem::path& path, const Tensor& tensor) {
   const auto tmp = std::filesystem::path(path.string() + ".tmp");
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(ErrorKind::io, path.string() + ": cannot open for writing (check the "
-                                                         "directory exists and is writable)");
+    if (!out)
+      throw Error(ErrorKind::io, path.string() +
+                                     ": cannot open for writing (check the "
+                                     "directory exists and is writable)");
     out.write(kMagic.data(), kMagic.size());
     const std::array<char, 4> version_len{1, 0, static_cast<char>(header.size() & 0xFF),
                                           static_cast<char>(header.size() >> 8)};

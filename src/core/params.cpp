@@ -19,8 +19,9 @@ int default_thread_count() {
 std::pair<std::string, std::string> parse_key_value(const std::string& text) {
   const auto eq = text.find('=');
   if (eq == std::string::npos || eq == 0) {
-    throw Error(ErrorKind::invalid_argument,
-                "option '" + text + "' is not of the form key=value (e.g. --set inter_op_threads=1)");
+    throw Error(
+        ErrorKind::invalid_argument,
+        "option '" + text + "' is not of the form key=value (e.g. --set inter_op_threads=1)");
   }
   return {text.substr(0, eq), text.substr(eq + 1)};
 }

@@ -29,8 +29,9 @@ const DTypeRow& row(DType dtype) { return kDTypes.at(static_cast<std::size_t>(dt
 
 std::size_t checked_byte_count(DType dtype, const Shape& shape) {
   for (auto d : shape) {
-    if (d < 0) throw Error(ErrorKind::invalid_argument, "tensor shape " + to_string(shape) +
-                                                            " has a negative dimension");
+    if (d < 0)
+      throw Error(ErrorKind::invalid_argument,
+                  "tensor shape " + to_string(shape) + " has a negative dimension");
   }
   return static_cast<std::size_t>(element_count(shape)) * dtype_size(dtype);
 }
@@ -67,9 +68,10 @@ Tensor::Tensor(DType dtype, Shape shape, std::span<const std::byte> bytes)
     : dtype_(dtype), shape_(std::move(shape)) {
   const auto expected = checked_byte_count(dtype_, shape_);
   if (bytes.size() != expected) {
-    throw Error(ErrorKind::invalid_argument,
-                "tensor " + to_string(shape_) + " of " + std::string(to_string(dtype_)) + " needs " +
-                    std::to_string(expected) + " bytes, got " + std::to_string(bytes.size()));
+    throw Error(ErrorKind::invalid_argument, "tensor " + to_string(shape_) + " of " +
+                                                 std::string(to_string(dtype_)) + " needs " +
+                                                 std::to_string(expected) + " bytes, got " +
+                                                 std::to_string(bytes.size()));
   }
   bytes_.assign(bytes.begin(), bytes.end());
 }
@@ -102,9 +104,9 @@ Tensor::Tensor(const TensorView& view)
 std::int64_t Tensor::element_count() const noexcept { return infbench::element_count(shape_); }
 
 void Tensor::check_access(std::size_t element_size, std::optional<DType> requested) const {
-  const bool ok = requested ? *requested == dtype_ : element_size == dtype_size(dtype_) &&
-                                                         (dtype_ == DType::float16 ||
-                                                          dtype_ == DType::bfloat16);
+  const bool ok = requested ? *requested == dtype_
+                            : element_size == dtype_size(dtype_) &&
+                                  (dtype_ == DType::float16 || dtype_ == DType::bfloat16);
   if (!ok) {
     throw Error(ErrorKind::invalid_argument,
                 "tensor holds " + std::string(to_string(dtype_)) + ", not the requested type");
@@ -162,21 +164,39 @@ std::vector<float> Tensor::to_float() const {
   for (std::size_t i = 0; i < out.size(); ++i) {
     const std::byte* p = data() + i * dtype_size(dtype_);
     switch (dtype_) {
-      case DType::float32: std::memcpy(&out[i], p, 4); break;
+      case DType::float32:
+        std::memcpy(&out[i], p, 4);
+        break;
       case DType::float16: {
-        std::uint16_t b; std::memcpy(&b, p, 2); out[i] = half_to_float(b); break;
+        std::uint16_t b;
+        std::memcpy(&b, p, 2);
+        out[i] = half_to_float(b);
+        break;
       }
       case DType::bfloat16: {
-        std::uint16_t b; std::memcpy(&b, p, 2); out[i] = bfloat16_to_float(b); break;
+        std::uint16_t b;
+        std::memcpy(&b, p, 2);
+        out[i] = bfloat16_to_float(b);
+        break;
       }
       case DType::int64: {
-        std::int64_t v; std::memcpy(&v, p, 8); out[i] = static_cast<float>(v); break;
+        std::int64_t v;
+        std::memcpy(&v, p, 8);
+        out[i] = static_cast<float>(v);
+        break;
       }
       case DType::int32: {
-        std::int32_t v; std::memcpy(&v, p, 4); out[i] = static_cast<float>(v); break;
+        std::int32_t v;
+        std::memcpy(&v, p, 4);
+        out[i] = static_cast<float>(v);
+        break;
       }
-      case DType::uint8: out[i] = static_cast<float>(std::to_integer<std::uint8_t>(*p)); break;
-      case DType::boolean: out[i] = *p != std::byte{0} ? 1.0F : 0.0F; break;
+      case DType::uint8:
+        out[i] = static_cast<float>(std::to_integer<std::uint8_t>(*p));
+        break;
+      case DType::boolean:
+        out[i] = *p != std::byte{0} ? 1.0F : 0.0F;
+        break;
     }
   }
   return out;
@@ -209,7 +229,7 @@ std::uint16_t float_to_half(float value) {
   const std::uint32_t x = std::bit_cast<std::uint32_t>(value);
   const std::uint32_t sign = (x >> 16) & 0x8000U;
   const std::uint32_t abs = x & 0x7FFFFFFFU;
-  if (abs > 0x7F800000U) return static_cast<std::uint16_t>(sign | 0x7E00U);  // NaN
+  if (abs > 0x7F800000U) return static_cast<std::uint16_t>(sign | 0x7E00U);   // NaN
   if (abs >= 0x477FF000U) return static_cast<std::uint16_t>(sign | 0x7C00U);  // overflow -> inf
   if (abs < 0x38800000U) {  // result is subnormal or zero
     if (abs < 0x33000000U) return static_cast<std::uint16_t>(sign);

@@ -91,7 +91,8 @@ TEST(Adapters, EveryFrameworkMatchesPyTorchOnResnet18WithAPartialBatch) {
   for (const auto& c : resnet18_cases()) {
     Params p;
     p.batch_size = c.batch_size;  // 4 samples in batches of 3: one partial batch
-    const Tensor out = run(c.framework, model_file("resnet18", "resnet18" + c.file_suffix), p, "resnet18");
+    const Tensor out =
+        run(c.framework, model_file("resnet18", "resnet18" + c.file_suffix), p, "resnet18");
     ASSERT_EQ(out.shape(), ref.shape()) << c.framework;
     EXPECT_LE(relative_error(out, ref), 1e-4) << c.framework;
     EXPECT_EQ(top1(out), top1(ref)) << c.framework;
@@ -103,8 +104,9 @@ TEST(Adapters, FrameworksAgreeWithEachOther) {
   for (const auto& c : resnet18_cases()) {
     Params p;
     p.batch_size = 4;
-    outputs.emplace_back(c.framework,
-                         run(c.framework, model_file("resnet18", "resnet18" + c.file_suffix), p, "resnet18"));
+    outputs.emplace_back(
+        c.framework,
+        run(c.framework, model_file("resnet18", "resnet18" + c.file_suffix), p, "resnet18"));
   }
   for (std::size_t i = 0; i < outputs.size(); ++i) {
     for (std::size_t j = i + 1; j < outputs.size(); ++j) {
@@ -132,7 +134,8 @@ class TempDir : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() /
-           ("infbench_cache_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+           ("infbench_cache_" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     std::filesystem::remove_all(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
@@ -163,31 +166,38 @@ TEST_F(OnnxRuntime, OptimisedGraphCacheMissThenHitGivesSameOutputs) {
 
 TEST(OnnxRuntimeLevels, EveryLevelAndExecutionModeGivesTheSameOutputs) {
   const auto path = model_file("mobilenet_v3_small", "mobilenet_v3_small.onnx");
-  const Tensor ref = read_npy(model_file("mobilenet_v3_small", "mobilenet_v3_small.sample_output.npy"));
+  const Tensor ref =
+      read_npy(model_file("mobilenet_v3_small", "mobilenet_v3_small.sample_output.npy"));
   for (const std::string level : {"disable", "basic", "extended", "all"}) {
     Params p;
     p.batch_size = 2;
     p.threads = 1;
     p.optimization = level;
     p.options = {{"execution_mode", "parallel"}, {"inter_op_threads", "2"}};
-    EXPECT_LE(relative_error(run("onnxruntime", path, p, "mobilenet_v3_small"), ref), 1e-4) << level;
+    EXPECT_LE(relative_error(run("onnxruntime", path, p, "mobilenet_v3_small"), ref), 1e-4)
+        << level;
   }
 }
 
 TEST(OnnxRuntimeErrors, WrongFormatCorruptFileAndBadShapes) {
-  EXPECT_NE(error_of([] { Model::load("onnxruntime", model_file("resnet18", "resnet18.ts"), {}); })
-                .find("resnet18.ts: onnxruntime cannot load it"),
+  EXPECT_NE(error_of([] {
+              Model::load("onnxruntime", model_file("resnet18", "resnet18.ts"), {});
+            }).find("resnet18.ts: onnxruntime cannot load it"),
             std::string::npos);
-  EXPECT_NE(error_of([] { Model::load("onnxruntime", "/nonexistent/model.onnx", {}); })
-                .find("/nonexistent/model.onnx: model file not found"),
+  EXPECT_NE(error_of([] {
+              Model::load("onnxruntime", "/nonexistent/model.onnx", {});
+            }).find("/nonexistent/model.onnx: model file not found"),
             std::string::npos);
   auto m = Model::load("onnxruntime", model_file("resnet18", "resnet18.onnx"), {});
-  EXPECT_NE(error_of([&] { m.predict({{"input", Tensor(DType::float32, {1, 3, 32, 32})}}); })
+  EXPECT_NE(error_of([&] {
+              m.predict({{"input", Tensor(DType::float32, {1, 3, 32, 32})}});
+            })
                 .find("input 'input' has shape [1,3,32,32] but the model expects 'input' "
                       "float32[?,3,224,224]"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { m.predict({{"input", Tensor(DType::float16, {1, 3, 224, 224})}}); })
-                .find("is float16 but the model expects"),
+  EXPECT_NE(error_of([&] {
+              m.predict({{"input", Tensor(DType::float16, {1, 3, 224, 224})}});
+            }).find("is float16 but the model expects"),
             std::string::npos);
 }
 #endif
@@ -218,7 +228,8 @@ TEST(LibTorchSettings, LevelsAgreeAndThreadsAreSetExplicitly) {
     p.optimization = level;
     auto m = Model::load("libtorch", path, p);
     const auto settings = m.effective_settings();
-    EXPECT_NE(std::find(settings.begin(), settings.end(), std::pair<std::string, std::string>{"threads", "1"}),
+    EXPECT_NE(std::find(settings.begin(), settings.end(),
+                        std::pair<std::string, std::string>{"threads", "1"}),
               settings.end());
     const Tensor x = read_npy(model_file("resnet18", "resnet18.sample_input.npy"));
     EXPECT_LE(relative_error(m.predict({{"", x}}).front().tensor, ref), 1e-4) << level;
@@ -226,29 +237,34 @@ TEST(LibTorchSettings, LevelsAgreeAndThreadsAreSetExplicitly) {
 }
 
 TEST(LibTorchErrors, WrongFormatAndWrongInput) {
-  EXPECT_NE(error_of([] { Model::load("libtorch", model_file("resnet18", "resnet18.onnx"), {}); })
-                .find("resnet18.onnx: libtorch cannot load it"),
+  EXPECT_NE(error_of([] {
+              Model::load("libtorch", model_file("resnet18", "resnet18.onnx"), {});
+            }).find("resnet18.onnx: libtorch cannot load it"),
             std::string::npos);
   auto m = Model::load("libtorch", model_file("resnet18", "resnet18.ts"), {});
-  EXPECT_NE(error_of([&] { m.predict({{"", Tensor(DType::float32, {1, 4, 224, 224})}}); })
-                .find("libtorch run failed"),
+  EXPECT_NE(error_of([&] {
+              m.predict({{"", Tensor(DType::float32, {1, 4, 224, 224})}});
+            }).find("libtorch run failed"),
             std::string::npos);
 }
 #endif
 
 #ifdef INFBENCH_WITH_OPENCV
 TEST(OpenCv, StaticBatchExportPadsThePartialBatch) {
-  const Tensor ref = read_npy(model_file("mobilenet_v3_small", "mobilenet_v3_small.sample_output.npy"));
+  const Tensor ref =
+      read_npy(model_file("mobilenet_v3_small", "mobilenet_v3_small.sample_output.npy"));
   Params p;
   p.batch_size = 8;  // 4 samples: one batch padded to 8, the padding rows dropped
-  const Tensor out = run("opencv", model_file("mobilenet_v3_small", "mobilenet_v3_small.opencv.b8.onnx"),
-                         p, "mobilenet_v3_small");
+  const Tensor out =
+      run("opencv", model_file("mobilenet_v3_small", "mobilenet_v3_small.opencv.b8.onnx"), p,
+          "mobilenet_v3_small");
   EXPECT_EQ(out.shape(), ref.shape());
   EXPECT_LE(relative_error(out, ref), 1e-4);
   p.batch_size = 1;
-  EXPECT_LE(relative_error(run("opencv", model_file("mobilenet_v3_small", "mobilenet_v3_small.opencv.b1.onnx"),
-                               p, "mobilenet_v3_small"),
-                           ref),
+  EXPECT_LE(relative_error(
+                run("opencv", model_file("mobilenet_v3_small", "mobilenet_v3_small.opencv.b1.onnx"),
+                    p, "mobilenet_v3_small"),
+                ref),
             1e-4);
 }
 
@@ -256,11 +272,13 @@ TEST(OpenCvErrors, StaticBatchMismatchAndWrongFormat) {
   Params p;
   p.batch_size = 4;
   EXPECT_NE(error_of([&] {
-              Model::load("opencv", model_file("mobilenet_v3_small", "mobilenet_v3_small.opencv.b8.onnx"), p);
+              Model::load("opencv",
+                          model_file("mobilenet_v3_small", "mobilenet_v3_small.opencv.b8.onnx"), p);
             }).find("has a fixed batch of 8; use --batch-size 8"),
             std::string::npos);
-  EXPECT_NE(error_of([] { Model::load("opencv", model_file("resnet18", "resnet18.ts"), {}); })
-                .find("resnet18.ts: not a valid ONNX model"),
+  EXPECT_NE(error_of([] {
+              Model::load("opencv", model_file("resnet18", "resnet18.ts"), {});
+            }).find("resnet18.ts: not a valid ONNX model"),
             std::string::npos);
 }
 #endif

@@ -74,28 +74,38 @@ TEST(Model, MultipleInputsAreMatchedByNameWhateverTheirOrder) {
   const auto out = model.predict({{"x1", b}, {"x0", a}});
   const auto y = out[0].tensor.values<float>();
   EXPECT_EQ(std::vector<float>(y.begin(), y.end()), expected_y({a, b}));
-  EXPECT_NE(error_of([&] { model.predict({{"x0", a}}); }).find("input 'x1' float32[?,4] is missing"),
+  EXPECT_NE(error_of([&] {
+              model.predict({{"x0", a}});
+            }).find("input 'x1' float32[?,4] is missing"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { model.predict({{"x0", a}, {"z", b}}); }).find("inputs: x0, x1"),
+  EXPECT_NE(error_of([&] {
+              model.predict({{"x0", a}, {"z", b}});
+            }).find("inputs: x0, x1"),
             std::string::npos);
   EXPECT_NE(error_of([&] { model.predict({{"", a}}); }).find("name each one"), std::string::npos);
 }
 
 TEST(Model, RefusesInputsThatDoNotMatchTheModel) {
   auto model = Model::load("fake", "fake", with_options(2, {}));
-  EXPECT_NE(error_of([&] { model.predict({{"x0", samples(2, 5)}}); })
-                .find("input 'x0' has shape [2,5] but the model expects 'x0' float32[?,4]"),
+  EXPECT_NE(error_of([&] {
+              model.predict({{"x0", samples(2, 5)}});
+            }).find("input 'x0' has shape [2,5] but the model expects 'x0' float32[?,4]"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { model.predict({{"x0", Tensor(DType::int64, {2, 4})}}); })
-                .find("is int64 but the model expects"),
+  EXPECT_NE(error_of([&] {
+              model.predict({{"x0", Tensor(DType::int64, {2, 4})}});
+            }).find("is int64 but the model expects"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { model.predict({{"x0", samples(0, 4)}}); }).find("0 samples"),
+  EXPECT_NE(error_of([&] {
+              model.predict({{"x0", samples(0, 4)}});
+            }).find("0 samples"),
             std::string::npos);
 }
 
 TEST(Model, FrameworkFailureMidRunPropagatesAsError) {
   auto model = Model::load("fake", "fake", with_options(2, {{"fail_at_batch", "3"}}));
-  EXPECT_NE(error_of([&] { model.predict({{"x0", samples(10, 4)}}); }).find("failed on batch 3"),
+  EXPECT_NE(error_of([&] {
+              model.predict({{"x0", samples(10, 4)}});
+            }).find("failed on batch 3"),
             std::string::npos);
 }
 
@@ -127,8 +137,9 @@ TEST(ValidateParams, NamesTheFieldAndTheValidValues) {
   Params p;
   EXPECT_EQ(check(p), "(no error)");
   p.options = {{"dealy_ms", "1"}};
-  EXPECT_EQ(check(p), "option 'dealy_ms' is unknown to framework 'fake'; valid: delay_ms, "
-                      "per_sample_us, features, inputs, fail_at_batch");
+  EXPECT_EQ(check(p),
+            "option 'dealy_ms' is unknown to framework 'fake'; valid: delay_ms, "
+            "per_sample_us, features, inputs, fail_at_batch");
   p.options = {{"inputs", "3"}};
   EXPECT_EQ(check(p), "option inputs='3' is invalid; valid: 1, 2");
   p.options = {{"delay_ms", "-4"}};

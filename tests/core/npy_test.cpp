@@ -49,7 +49,8 @@ TEST_F(NpyTest, WritesByteIdenticalToNumpy) {
   const Tensor f = read_npy(kData / "f4_2x3.npy");
   write_npy(dir_ / "copy.npy", f);
   std::ifstream a(kData / "f4_2x3.npy", std::ios::binary), b(dir_ / "copy.npy", std::ios::binary);
-  const std::string sa((std::istreambuf_iterator<char>(a)), {}), sb((std::istreambuf_iterator<char>(b)), {});
+  const std::string sa((std::istreambuf_iterator<char>(a)), {}),
+      sb((std::istreambuf_iterator<char>(b)), {});
   EXPECT_EQ(sa, sb);
   for (const char* name : {"i8_5.npy", "b1_2x2.npy", "f4_scalar.npy", "f2_3.npy"}) {
     write_npy(dir_ / name, read_npy(kData / name));

@@ -82,7 +82,7 @@ TEST(Half, KnownBitPatterns) {
   EXPECT_EQ(float_to_half(1.0F), 0x3C00);
   EXPECT_EQ(float_to_half(-2.0F), 0xC000);
   EXPECT_EQ(float_to_half(65504.0F), 0x7BFF);
-  EXPECT_EQ(float_to_half(1e6F), 0x7C00);  // overflow -> inf
+  EXPECT_EQ(float_to_half(1e6F), 0x7C00);                    // overflow -> inf
   EXPECT_EQ(float_to_half(5.960464477539063e-08F), 0x0001);  // smallest subnormal
   EXPECT_EQ(half_to_float(0x0001), 5.960464477539063e-08F);
   EXPECT_EQ(half_to_float(0x3555), 0.333251953125F);

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The test command (README, CI): set-up and build with warnings as errors, the small models the
+# adapter tests need, a formatting check, then the whole CTest suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh --build-type Release
+/usr/bin/python3 tools/model_zoo.py --opencv-batch-sizes 1,8 resnet18 mobilenet_v3_small
+
+echo "test: clang-format check"
+git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
+
+ctest --test-dir build --output-on-failure -j"$(nproc)"
