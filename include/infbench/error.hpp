@@ -12,6 +12,7 @@ enum class ErrorKind {
   unsupported,       // valid request that this build / machine / framework cannot honour
   io,                // reading or writing a file failed
   framework,         // the framework itself failed (load, optimise, run)
+  interrupted,       // the user stopped the run (Ctrl-C)
 };
 
 class Error : public std::runtime_error {

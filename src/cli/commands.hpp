@@ -6,5 +6,6 @@ namespace infbench::cli {
 
 void add_info_command(CLI::App& app);
 void add_predict_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
 
 }  // namespace infbench::cli

@@ -11,16 +11,12 @@ namespace {
 
 int exit_code(infbench::ErrorKind kind) {
   switch (kind) {
-    case infbench::ErrorKind::invalid_argument:
-      return 2;
-    case infbench::ErrorKind::not_found:
-      return 3;
-    case infbench::ErrorKind::unsupported:
-      return 4;
-    case infbench::ErrorKind::io:
-      return 5;
-    case infbench::ErrorKind::framework:
-      return 6;
+    case infbench::ErrorKind::invalid_argument: return 2;
+    case infbench::ErrorKind::not_found: return 3;
+    case infbench::ErrorKind::unsupported: return 4;
+    case infbench::ErrorKind::io: return 5;
+    case infbench::ErrorKind::framework: return 6;
+    case infbench::ErrorKind::interrupted: return 130;
   }
   return 1;
 }
@@ -33,6 +29,11 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string(INFBENCH_VERSION));
   infbench::cli::add_info_command(app);
   infbench::cli::add_predict_command(app);
+  infbench::cli::add_bench_command(app);
+  // Usage errors in one line, like every other error.
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return std::string("infbench: error: ") + e.what() + " (see --help)\n";
+  });
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

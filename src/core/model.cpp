@@ -87,12 +87,9 @@ std::int64_t Signature::static_batch() const {
 
 std::string_view to_string(CacheStatus status) {
   switch (status) {
-    case CacheStatus::miss:
-      return "miss";
-    case CacheStatus::hit:
-      return "hit";
-    case CacheStatus::not_used:
-      break;
+    case CacheStatus::miss: return "miss";
+    case CacheStatus::hit: return "hit";
+    case CacheStatus::not_used: break;
   }
   return "not_used";
 }

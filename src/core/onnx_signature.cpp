@@ -50,20 +50,11 @@ class Reader {
 
   void skip(std::uint32_t wire_type) {
     switch (wire_type) {
-      case 0:
-        varint();
-        return;
-      case 1:
-        advance(8);
-        return;
-      case 2:
-        bytes();
-        return;
-      case 5:
-        advance(4);
-        return;
-      default:
-        throw Malformed{};
+      case 0: varint(); return;
+      case 1: advance(8); return;
+      case 2: bytes(); return;
+      case 5: advance(4); return;
+      default: throw Malformed{};
     }
   }
 
@@ -79,22 +70,14 @@ class Reader {
 // ONNX TensorProto.DataType values we map.
 std::optional<DType> onnx_dtype(std::uint64_t type) {
   switch (type) {
-    case 1:
-      return DType::float32;
-    case 2:
-      return DType::uint8;
-    case 6:
-      return DType::int32;
-    case 7:
-      return DType::int64;
-    case 9:
-      return DType::boolean;
-    case 10:
-      return DType::float16;
-    case 16:
-      return DType::bfloat16;
-    default:
-      return std::nullopt;
+    case 1: return DType::float32;
+    case 2: return DType::uint8;
+    case 6: return DType::int32;
+    case 7: return DType::int64;
+    case 9: return DType::boolean;
+    case 10: return DType::float16;
+    case 16: return DType::bfloat16;
+    default: return std::nullopt;
   }
 }
 

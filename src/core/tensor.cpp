@@ -164,9 +164,7 @@ std::vector<float> Tensor::to_float() const {
   for (std::size_t i = 0; i < out.size(); ++i) {
     const std::byte* p = data() + i * dtype_size(dtype_);
     switch (dtype_) {
-      case DType::float32:
-        std::memcpy(&out[i], p, 4);
-        break;
+      case DType::float32: std::memcpy(&out[i], p, 4); break;
       case DType::float16: {
         std::uint16_t b;
         std::memcpy(&b, p, 2);
@@ -191,12 +189,8 @@ std::vector<float> Tensor::to_float() const {
         out[i] = static_cast<float>(v);
         break;
       }
-      case DType::uint8:
-        out[i] = static_cast<float>(std::to_integer<std::uint8_t>(*p));
-        break;
-      case DType::boolean:
-        out[i] = *p != std::byte{0} ? 1.0F : 0.0F;
-        break;
+      case DType::uint8: out[i] = static_cast<float>(std::to_integer<std::uint8_t>(*p)); break;
+      case DType::boolean: out[i] = *p != std::byte{0} ? 1.0F : 0.0F; break;
     }
   }
   return out;

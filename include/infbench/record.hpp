@@ -1,0 +1,154 @@
+#pragma once
+// One flat result record per run. Its field list is written once, in visit_fields(), and every
+// reporter (console, JSON, later the database and CSV) walks it: no schema is listed twice.
+// Units are in the names. std::nullopt means "not measured" (never a fake zero).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace infbench {
+
+inline constexpr int kRecordSchemaVersion = 1;
+
+struct RunRecord {
+  // What ran
+  std::string model;
+  std::string framework;
+  std::string framework_version;
+  std::string scenario;
+  std::int64_t batch_size = 0;
+  std::int64_t samples_per_query = 0;
+  std::int64_t threads = 0;
+  std::int64_t device = -1;
+  std::string precision;
+  std::string optimization;
+  std::string requested_settings;  // key=value;... as asked
+  std::string effective_settings;  // key=value;... in force after defaults
+  std::int64_t seed = 0;
+  bool overlap = true;
+  // Outcome
+  std::string status = "ok";  // ok | failed | interrupted
+  std::string error;
+  std::string error_phase;  // load | warmup | measure
+  std::string warnings;
+  // Throughput and latency of the measured phase
+  std::int64_t samples_completed = 0;
+  std::int64_t queries_completed = 0;
+  double duration_s = 0;
+  double throughput_samples_per_s = 0;
+  double queries_per_s = 0;
+  std::optional<double> latency_min_ms, latency_mean_ms, latency_p50_ms, latency_p90_ms,
+      latency_p95_ms, latency_p99_ms, latency_p999_ms, latency_max_ms, latency_stddev_ms;
+  std::optional<double> latency_cv;
+  std::optional<double> batch_compute_mean_ms;  // time inside the framework call per batch
+  bool stable = true;
+  // Server scenario
+  std::optional<double> target_qps, issued_qps, arrival_gap_cv, latency_bound_ms;
+  std::string server_verdict;  // VALID | INVALID (reason) | empty outside the server scenario
+  // Repeats
+  std::int64_t repeats = 1;
+  std::optional<double> throughput_ci95_low, throughput_ci95_high, latency_p99_ci95_low_ms,
+      latency_p99_ci95_high_ms;
+  // Load (cold start)
+  std::optional<double> load_time_s, load_read_s, load_optimize_s;
+  std::string load_phases;  // phase=seconds;... as the adapter marked them
+  std::string cache;        // not_used | miss | hit
+  std::optional<double> first_inference_s, settle_time_s;
+  double warmup_s = 0;
+  std::int64_t warmup_queries = 0;
+  // Host memory
+  std::optional<std::int64_t> host_rss_baseline_bytes, host_peak_rss_load_bytes,
+      host_peak_rss_inference_bytes;
+  // Power and energy of the measured phase
+  std::string power_source;  // e.g. "rapl", "nvml", empty = none available
+  std::optional<double> idle_power_w, power_mean_w, energy_j, energy_above_idle_j,
+      energy_per_sample_j;
+};
+
+// Calls v(name, field) for every field, in the documented order.
+template <class Record, class Visitor>
+void visit_fields(Record& r, Visitor&& v) {
+  v("model", r.model);
+  v("framework", r.framework);
+  v("framework_version", r.framework_version);
+  v("scenario", r.scenario);
+  v("batch_size", r.batch_size);
+  v("samples_per_query", r.samples_per_query);
+  v("threads", r.threads);
+  v("device", r.device);
+  v("precision", r.precision);
+  v("optimization", r.optimization);
+  v("requested_settings", r.requested_settings);
+  v("effective_settings", r.effective_settings);
+  v("seed", r.seed);
+  v("overlap", r.overlap);
+  v("status", r.status);
+  v("error", r.error);
+  v("error_phase", r.error_phase);
+  v("warnings", r.warnings);
+  v("samples_completed", r.samples_completed);
+  v("queries_completed", r.queries_completed);
+  v("duration_s", r.duration_s);
+  v("throughput_samples_per_s", r.throughput_samples_per_s);
+  v("queries_per_s", r.queries_per_s);
+  v("latency_min_ms", r.latency_min_ms);
+  v("latency_mean_ms", r.latency_mean_ms);
+  v("latency_p50_ms", r.latency_p50_ms);
+  v("latency_p90_ms", r.latency_p90_ms);
+  v("latency_p95_ms", r.latency_p95_ms);
+  v("latency_p99_ms", r.latency_p99_ms);
+  v("latency_p999_ms", r.latency_p999_ms);
+  v("latency_max_ms", r.latency_max_ms);
+  v("latency_stddev_ms", r.latency_stddev_ms);
+  v("latency_cv", r.latency_cv);
+  v("batch_compute_mean_ms", r.batch_compute_mean_ms);
+  v("stable", r.stable);
+  v("target_qps", r.target_qps);
+  v("issued_qps", r.issued_qps);
+  v("arrival_gap_cv", r.arrival_gap_cv);
+  v("latency_bound_ms", r.latency_bound_ms);
+  v("server_verdict", r.server_verdict);
+  v("repeats", r.repeats);
+  v("throughput_ci95_low", r.throughput_ci95_low);
+  v("throughput_ci95_high", r.throughput_ci95_high);
+  v("latency_p99_ci95_low_ms", r.latency_p99_ci95_low_ms);
+  v("latency_p99_ci95_high_ms", r.latency_p99_ci95_high_ms);
+  v("load_time_s", r.load_time_s);
+  v("load_read_s", r.load_read_s);
+  v("load_optimize_s", r.load_optimize_s);
+  v("load_phases", r.load_phases);
+  v("cache", r.cache);
+  v("first_inference_s", r.first_inference_s);
+  v("settle_time_s", r.settle_time_s);
+  v("warmup_s", r.warmup_s);
+  v("warmup_queries", r.warmup_queries);
+  v("host_rss_baseline_bytes", r.host_rss_baseline_bytes);
+  v("host_peak_rss_load_bytes", r.host_peak_rss_load_bytes);
+  v("host_peak_rss_inference_bytes", r.host_peak_rss_inference_bytes);
+  v("power_source", r.power_source);
+  v("idle_power_w", r.idle_power_w);
+  v("power_mean_w", r.power_mean_w);
+  v("energy_j", r.energy_j);
+  v("energy_above_idle_j", r.energy_above_idle_j);
+  v("energy_per_sample_j", r.energy_per_sample_j);
+}
+
+// Per-repeat figures, kept so that statistics can be recomputed.
+struct RepeatResult {
+  double throughput_samples_per_s = 0;
+  double latency_p99_ms = 0;
+  double duration_s = 0;
+};
+
+// Everything one run produced: the flat record plus raw data.
+struct RunResult {
+  RunRecord record;
+  std::vector<double> latencies_ms;  // every measured query, all repeats, in completion order
+  std::vector<RepeatResult> repeat_results;
+  std::vector<std::pair<double, std::string>> peak_search;  // server --find-peak: qps, outcome
+  std::vector<std::pair<std::string, std::string>> environment;
+};
+
+}  // namespace infbench

@@ -1,0 +1,138 @@
+// `infbench bench`: one benchmark run with the measurement engine; readable summary on stdout,
+// the full record (with raw latencies and the environment) as JSON with --json.
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <fstream>
+
+#include "commands.hpp"
+#include "infbench/report.hpp"
+#include "infbench/runner.hpp"
+
+namespace infbench::cli {
+namespace {
+
+struct BenchOptions {
+  std::string model, framework, scenario = "offline", optimization, cache_dir, json;
+  Params params;
+  RunConfig config;
+  std::vector<std::string> sets, inputs, input_shapes;
+  bool no_overlap = false;
+};
+
+Shape parse_shape(const std::string& text) {
+  Shape shape;
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    const auto x = text.find('x', pos);
+    const std::string part = text.substr(pos, x == std::string::npos ? std::string::npos : x - pos);
+    try {
+      std::size_t used = 0;
+      const long long d = std::stoll(part, &used);
+      if (used != part.size() || d < 1) throw std::invalid_argument(part);
+      shape.push_back(d);
+    } catch (const std::exception&) {
+      throw Error(ErrorKind::invalid_argument,
+                  "--input-shape '" + text + "' is not of the form 3x224x224 (positive sizes)");
+    }
+    if (x == std::string::npos) break;
+    pos = x + 1;
+  }
+  return shape;
+}
+
+void on_interrupt(int) {
+  interrupt_flag() = true;
+  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
+}
+
+void run(BenchOptions o) {
+  o.params.optimization = o.optimization;
+  o.params.cache_dir = o.cache_dir;
+  for (const auto& kv : o.sets) o.params.options.insert(parse_key_value(kv));
+  o.config.scenario = parse_scenario(o.scenario);
+  o.config.overlap = !o.no_overlap;
+  for (const auto& f : o.inputs) o.config.input_files.emplace_back(f);
+  for (const auto& s : o.input_shapes) o.config.sample_shapes.push_back(parse_shape(s));
+  if (!o.json.empty()) {
+    const auto dir = std::filesystem::path(o.json).parent_path();
+    if (::access(dir.empty() ? "." : dir.c_str(), W_OK) != 0) {
+      throw Error(ErrorKind::io, "--json " + o.json + ": directory is missing or not writable");
+    }
+  }
+  std::signal(SIGINT, on_interrupt);
+  const RunResult result = run_benchmark(o.framework, o.model, o.params, o.config);
+  std::signal(SIGINT, SIG_DFL);
+  fmt::print("{}", console_summary(result));
+  if (!o.json.empty()) {
+    const std::string tmp = o.json + ".tmp";
+    std::ofstream out(tmp);
+    out << to_json(result).dump(1) << "\n";
+    out.close();
+    if (!out || std::rename(tmp.c_str(), o.json.c_str()) != 0) {
+      throw Error(ErrorKind::io, "--json " + o.json + ": write failed");
+    }
+    fmt::print("  record      {}\n", o.json);
+  }
+  if (result.record.status == "failed")
+    throw Error(ErrorKind::framework,
+                "run failed in " + result.record.error_phase + ": " + result.record.error);
+  if (result.record.status == "interrupted")
+    throw Error(ErrorKind::interrupted, "interrupted: the summary above covers what was measured");
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app) {
+  auto o = std::make_shared<BenchOptions>();
+  auto* cmd =
+      app.add_subcommand("bench", "Benchmark a model with one framework in a LoadGen scenario");
+  cmd->add_option("--model", o->model, "Model file")->required();
+  cmd->add_option("--framework", o->framework, "Framework name (see `infbench info`)")->required();
+  cmd->add_option("--scenario", o->scenario, "offline | single-stream | multi-stream | server")
+      ->capture_default_str();
+  cmd->add_option("--device", o->params.device, "-1 = CPU, k = GPU k")->capture_default_str();
+  cmd->add_option("--batch-size", o->params.batch_size, "Samples per framework call")
+      ->capture_default_str();
+  cmd->add_option("--threads", o->params.threads, "Compute threads (0 = one per CPU)")
+      ->capture_default_str();
+  cmd->add_option("--precision", o->params.precision, "fp32, fp16, bf16 where offered")
+      ->capture_default_str();
+  cmd->add_option("--optimization", o->optimization, "Framework graph-optimisation level");
+  cmd->add_option("--cache-dir", o->cache_dir, "Optimised-model cache directory");
+  cmd->add_option("--set", o->sets, "Framework option key=value (repeatable)");
+  auto& c = o->config;
+  cmd->add_option("--min-duration-s", c.min_duration_s, "Measured phase lasts at least this")
+      ->capture_default_str();
+  cmd->add_option("--min-queries", c.min_queries, "...and completes at least this many queries")
+      ->capture_default_str();
+  cmd->add_option("--max-duration-s", c.max_duration_s, "Hard stop of one measured phase")
+      ->capture_default_str();
+  cmd->add_option("--warmup-s", c.warmup_s, "Warm-up lasts at least this")->capture_default_str();
+  cmd->add_option("--warmup-queries", c.warmup_queries, "...and at least this many queries")
+      ->capture_default_str();
+  cmd->add_option("--samples-per-query", c.samples_per_query, "multi-stream query size")
+      ->capture_default_str();
+  cmd->add_option("--target-qps", c.target_qps, "server: Poisson arrival rate");
+  cmd->add_option("--latency-bound-ms", c.latency_bound_ms, "server: p99 bound for a VALID run");
+  cmd->add_flag("--find-peak", c.find_peak, "server: search the highest QPS meeting the bound");
+  cmd->add_option("--peak-step-s", c.peak_step_duration_s, "server --find-peak: seconds per step")
+      ->capture_default_str();
+  cmd->add_option("--repeat", c.repeat, "Measured phases (>= 2 gives 95% CIs)")
+      ->capture_default_str();
+  cmd->add_option("--seed", c.seed, "Seed of samples and arrivals")->capture_default_str();
+  cmd->add_option("--pool-samples", c.pool_samples, "Random samples held in memory")
+      ->capture_default_str();
+  cmd->add_flag("--no-overlap", o->no_overlap, "Prepare batches and compute in turn (no pipeline)");
+  cmd->add_option("--prep-us-per-sample", c.prep_us_per_sample,
+                  "Synthetic preparation cost per sample");
+  cmd->add_option("--idle-power-s", c.idle_power_s, "Idle baseline before measuring (power probes)")
+      ->capture_default_str();
+  cmd->add_option("--input", o->inputs, "Sample pool from .npy (one per model input, in order)");
+  cmd->add_option("--input-shape", o->input_shapes, "Per-sample shape like 3x224x224 (per input)");
+  cmd->add_option("--json", o->json, "Write the full record as JSON");
+  cmd->callback([o] { run(*o); });
+}
+
+}  // namespace infbench::cli

@@ -1,0 +1,113 @@
+#pragma once
+// The asynchronous batching pipeline. Queries (lists of pool samples) go in; a batcher thread
+// packs them into batches of up to batch_size samples and gathers the samples into reusable
+// buffers (plus an optional synthetic preparation cost) while a compute thread runs the framework
+// on the previous batch. Completions are reported in order, from the compute thread.
+// With overlap off, one thread does gather and compute one after the other, so the effect of the
+// overlap can be measured.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "bounded_queue.hpp"
+#include "infbench/model.hpp"
+#include "sample_pool.hpp"
+
+namespace infbench {
+
+using Clock = std::chrono::steady_clock;
+
+struct Query {
+  std::int64_t id = 0;
+  std::vector<std::int64_t> samples;  // indices into the sample pool
+  Clock::time_point issued;           // when the query was (or was scheduled to be) issued
+};
+
+struct QueryCompletion {
+  std::int64_t id = 0;
+  std::int64_t samples = 0;
+  Clock::time_point issued;
+  Clock::time_point done;
+};
+
+struct PipelineConfig {
+  int batch_size = 1;
+  bool overlap = true;
+  bool merge_queries = false;     // let several queries share a batch (server scenario)
+  std::size_t queue_depth = 2;    // assembled batches that may wait for the framework
+  std::size_t max_pending = 0;    // submitted queries not yet batched; 0 = unbounded
+  double prep_us_per_sample = 0;  // synthetic preparation cost, busy-waited in the batcher
+  bool pad_to_batch = false;      // static-batch models: always pass batch_size rows
+};
+
+class Pipeline {
+ public:
+  using OnComplete = std::function<void(const QueryCompletion&)>;
+  // Optional: sees the pool indices of each batch's rows and the framework's outputs.
+  using OnOutputs = std::function<void(const std::vector<std::int64_t>&, std::vector<Tensor>&)>;
+
+  Pipeline(Model& model, const SamplePool& pool, PipelineConfig config, OnComplete on_complete,
+           OnOutputs on_outputs = {});
+  ~Pipeline();
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  // Thread-safe. Blocks while max_pending queries wait; returns false once cancelled.
+  bool submit(Query query);
+  // No more queries: waits for every submitted one to complete, then rethrows a framework error.
+  void drain();
+  // Stops as soon as possible; queries not yet computed never complete.
+  void cancel();
+
+  bool failed() const { return failed_; }
+  std::int64_t batches() const { return batches_; }
+  double compute_seconds() const { return compute_s_; }  // inside run_batch, summed
+
+ private:
+  struct Piece {
+    std::int64_t query = 0;
+    std::int64_t query_samples = 0;
+    Clock::time_point issued;
+    bool last = false;  // this piece completes its query
+  };
+  struct Job {
+    std::vector<std::int64_t> indices;
+    std::vector<Piece> pieces;
+    std::vector<Tensor> buffers;
+  };
+
+  std::optional<Job> next_job();
+  void prepare(Job& job);
+  void compute(Job& job);
+  void batcher_loop();
+  void compute_loop();
+  void fail(std::exception_ptr error);
+
+  Model& model_;
+  const SamplePool& pool_;
+  PipelineConfig config_;
+  OnComplete on_complete_;
+  OnOutputs on_outputs_;
+
+  std::mutex mutex_;  // guards pending_, front_offset_, closing_, cancelled_
+  std::condition_variable pending_changed_;
+  std::deque<Query> pending_;
+  std::size_t front_offset_ = 0;
+  bool closing_ = false;
+  bool cancelled_ = false;
+
+  BoundedQueue<Job> ready_;
+  BoundedQueue<std::vector<Tensor>> free_buffers_;
+  std::exception_ptr error_;
+  std::atomic<bool> failed_ = false;
+  std::int64_t batches_ = 0;
+  double compute_s_ = 0;
+  std::jthread batcher_, computer_;
+};
+
+}  // namespace infbench
