@@ -1,0 +1,147 @@
+// run_benchmark() end to end on the fake backend. Assertions are on counts, structure and the
+// record's contract, not on timings (performance claims live in bench/).
+#include "infbench/runner.hpp"
+
+#include <gtest/gtest.h>
+
+#include "infbench/report.hpp"
+
+namespace infbench {
+namespace {
+
+Params fake_params(int batch, std::map<std::string, std::string> options = {}) {
+  Params p;
+  p.batch_size = batch;
+  p.options = std::move(options);
+  return p;
+}
+
+RunConfig quick(Scenario scenario) {
+  RunConfig c;
+  c.scenario = scenario;
+  c.min_duration_s = 0.05;
+  c.min_queries = 20;
+  c.warmup_s = 0;
+  c.warmup_queries = 2;
+  c.idle_power_s = 0.05;
+  c.pool_samples = 16;
+  return c;
+}
+
+TEST(Runner, OfflineMeetsTheMinimaAndFillsTheRecord) {
+  const auto result =
+      run_benchmark("fake", "fake", fake_params(4, {{"delay_ms", "1"}}), quick(Scenario::offline));
+  const auto& r = result.record;
+  EXPECT_EQ(r.status, "ok") << r.error;
+  EXPECT_GE(r.queries_completed, 20);
+  EXPECT_EQ(r.samples_completed, 4 * r.queries_completed);
+  EXPECT_EQ(static_cast<std::int64_t>(result.latencies_ms.size()), r.queries_completed);
+  EXPECT_GT(r.throughput_samples_per_s, 0);
+  ASSERT_TRUE(r.latency_p50_ms && r.latency_p99_ms && r.latency_min_ms && r.latency_max_ms);
+  EXPECT_LE(*r.latency_min_ms, *r.latency_p50_ms);
+  EXPECT_LE(*r.latency_p50_ms, *r.latency_p99_ms);
+  EXPECT_LE(*r.latency_p99_ms, *r.latency_max_ms);
+  EXPECT_TRUE(r.first_inference_s.has_value());
+  EXPECT_TRUE(r.load_time_s.has_value());
+  EXPECT_EQ(r.cache, "not_used");
+  EXPECT_FALSE(result.environment.empty());
+}
+
+TEST(Runner, ScenariosShapeTheirQueries) {
+  auto multi = quick(Scenario::multi_stream);
+  multi.samples_per_query = 6;
+  const auto m = run_benchmark("fake", "fake", fake_params(4), multi).record;
+  EXPECT_EQ(m.samples_completed, 6 * m.queries_completed);
+  EXPECT_EQ(m.samples_per_query, 6);
+  const auto s =
+      run_benchmark("fake", "fake", fake_params(4), quick(Scenario::single_stream)).record;
+  EXPECT_EQ(s.samples_completed, s.queries_completed);
+}
+
+TEST(Runner, RepeatsGiveConfidenceIntervals) {
+  auto config = quick(Scenario::offline);
+  config.repeat = 3;
+  const auto result = run_benchmark("fake", "fake", fake_params(2), config);
+  EXPECT_EQ(result.record.repeats, 3);
+  EXPECT_EQ(result.repeat_results.size(), 3U);
+  ASSERT_TRUE(result.record.throughput_ci95_low && result.record.throughput_ci95_high);
+  EXPECT_LE(*result.record.throughput_ci95_low, *result.record.throughput_ci95_high);
+  EXPECT_TRUE(result.record.latency_p99_ci95_low_ms.has_value());
+}
+
+TEST(Runner, ServerOverloadIsReportedNotWaitedFor) {
+  auto config = quick(Scenario::server);
+  config.target_qps = 5000;  // a 10 ms backend serves at most 100 queries/s
+  config.min_duration_s = 3;
+  const auto r = run_benchmark("fake", "fake", fake_params(1, {{"delay_ms", "10"}}), config).record;
+  EXPECT_EQ(r.status, "ok");
+  EXPECT_NE(r.server_verdict.find("INVALID (target QPS not reached"), std::string::npos)
+      << r.server_verdict;
+  EXPECT_LT(r.duration_s, 2.5);  // stopped at the backlog limit, well before min_duration_s
+}
+
+TEST(Runner, ServerAtAReachableRateIsValid) {
+  auto config = quick(Scenario::server);
+  config.target_qps = 200;
+  config.latency_bound_ms = 1000;
+  const auto r = run_benchmark("fake", "fake", fake_params(4), config).record;
+  EXPECT_EQ(r.server_verdict, "VALID");
+  ASSERT_TRUE(r.issued_qps && r.arrival_gap_cv);
+  EXPECT_EQ(*r.target_qps, 200);
+}
+
+TEST(Runner, FailureMidRunIsRecordedWithItsPhase) {
+  const auto warm = run_benchmark("fake", "fake", fake_params(2, {{"fail_at_batch", "1"}}),
+                                  quick(Scenario::offline));
+  EXPECT_EQ(warm.record.status, "failed");
+  EXPECT_EQ(warm.record.error_phase, "warmup");
+  const auto measure = run_benchmark("fake", "fake", fake_params(2, {{"fail_at_batch", "10"}}),
+                                     quick(Scenario::offline));
+  EXPECT_EQ(measure.record.status, "failed");
+  EXPECT_EQ(measure.record.error_phase, "measure");
+  EXPECT_NE(measure.record.error.find("failed on batch 10"), std::string::npos);
+}
+
+TEST(Runner, InterruptStopsTheRunAndKeepsWhatWasMeasured) {
+  auto config = quick(Scenario::offline);
+  config.min_duration_s = 30;
+  std::thread stopper([] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    interrupt_flag() = true;
+  });
+  const auto r = run_benchmark("fake", "fake", fake_params(1, {{"delay_ms", "2"}}), config).record;
+  stopper.join();
+  interrupt_flag() = false;
+  EXPECT_EQ(r.status, "interrupted");
+  EXPECT_GT(r.queries_completed, 0);
+  EXPECT_LT(r.duration_s, 10);
+}
+
+TEST(Runner, NonsenseConfigurationIsRefused) {
+  auto config = quick(Scenario::server);
+  EXPECT_THROW(run_benchmark("fake", "fake", fake_params(1), config), Error);  // no target QPS
+  config.find_peak = true;
+  EXPECT_THROW(run_benchmark("fake", "fake", fake_params(1), config), Error);  // no latency bound
+  auto offline = quick(Scenario::offline);
+  offline.repeat = 0;
+  EXPECT_THROW(run_benchmark("fake", "fake", fake_params(1), offline), Error);
+  EXPECT_THROW(parse_scenario("fastest"), Error);
+}
+
+TEST(Report, JsonCarriesEveryFieldAndNullForNotMeasured) {
+  const auto result = run_benchmark("fake", "fake", fake_params(2), quick(Scenario::offline));
+  const auto json = to_json(result);
+  EXPECT_EQ(json["schema_version"], kRecordSchemaVersion);
+  int fields = 0;
+  visit_fields(result.record, [&](const char* name, const auto&) {
+    ++fields;
+    EXPECT_TRUE(json["record"].contains(name)) << name;
+  });
+  EXPECT_EQ(static_cast<int>(json["record"].size()), fields);
+  EXPECT_TRUE(json["record"]["target_qps"].is_null());  // not a server run: not measured
+  EXPECT_EQ(json["latencies_ms"].size(), result.latencies_ms.size());
+  EXPECT_NE(console_summary(result).find("throughput"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace infbench
