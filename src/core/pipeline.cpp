@@ -31,6 +31,7 @@ bool Pipeline::submit(Query query) {
     return config_.max_pending == 0 || pending_.size() < config_.max_pending || cancelled_;
   });
   if (cancelled_ || closing_) return false;
+  if (query.issued == Clock::time_point{}) query.issued = Clock::now();  // issued when accepted
   pending_.push_back(std::move(query));
   pending_changed_.notify_all();
   return true;

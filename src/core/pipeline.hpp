@@ -25,7 +25,9 @@ using Clock = std::chrono::steady_clock;
 struct Query {
   std::int64_t id = 0;
   std::vector<std::int64_t> samples;  // indices into the sample pool
-  Clock::time_point issued;           // when the query was (or was scheduled to be) issued
+  // When the query was (or was scheduled to be) issued; left default, submit() stamps the moment
+  // the pipeline accepts it (after any wait for room), so back-pressure is not counted as latency.
+  Clock::time_point issued;
 };
 
 struct QueryCompletion {
@@ -39,7 +41,7 @@ struct PipelineConfig {
   int batch_size = 1;
   bool overlap = true;
   bool merge_queries = false;     // let several queries share a batch (server scenario)
-  std::size_t queue_depth = 2;    // assembled batches that may wait for the framework
+  std::size_t queue_depth = 1;    // assembled batches that may wait for the framework
   std::size_t max_pending = 0;    // submitted queries not yet batched; 0 = unbounded
   double prep_us_per_sample = 0;  // synthetic preparation cost, busy-waited in the batcher
   bool pad_to_batch = false;      // static-batch models: always pass batch_size rows

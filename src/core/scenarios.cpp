@@ -77,7 +77,7 @@ void offline(Pipeline& pipeline, CompletionLog& log, const PhaseLimits& limits, 
       result.interrupted = true;
       break;
     }
-    if (!pipeline.submit({id, samples.next(batch_size), Clock::now()})) break;
+    if (!pipeline.submit({id, samples.next(batch_size), {}})) break;
   }
 }
 
@@ -90,7 +90,7 @@ void closed_loop(Pipeline& pipeline, CompletionLog& log, const PhaseLimits& limi
       result.interrupted = true;
       break;
     }
-    if (!pipeline.submit({id, samples.next(query_samples), Clock::now()})) break;
+    if (!pipeline.submit({id, samples.next(query_samples), {}})) break;
     if (!log.wait_for(id + 1, pipeline)) break;
   }
 }

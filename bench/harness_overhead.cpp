@@ -1,0 +1,130 @@
+// Harness overhead: `infbench bench --scenario offline` throughput divided by a minimal
+// hand-written loop calling the same framework on the same model, batch and threads. Measured side
+// by side in one process, alternating A/B over several rounds; the ratio of medians is the result.
+// Targets (issue 3): >= 0.99 at batch 8, >= 0.98 at batch 1.
+#include <fmt/core.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "hand_loops.hpp"
+#include "infbench/runner.hpp"
+#include "infbench/stats.hpp"
+
+namespace {
+
+using infbench::bench::HandLoopResult;
+using HandLoop = HandLoopResult (*)(const std::filesystem::path&, int, int, double);
+
+struct FrameworkRow {
+  std::string name;
+  std::vector<std::string> patterns;  // {m} = model, {b} = batch
+  HandLoop loop;
+};
+
+std::vector<FrameworkRow> frameworks() {
+  std::vector<FrameworkRow> rows;
+#ifdef INFBENCH_WITH_ONNXRUNTIME
+  rows.push_back({"onnxruntime", {"{m}.onnx"}, &infbench::bench::hand_loop_onnxruntime});
+#endif
+#ifdef INFBENCH_WITH_LIBTORCH
+  rows.push_back({"libtorch", {"{m}.ts"}, &infbench::bench::hand_loop_libtorch});
+#endif
+#ifdef INFBENCH_WITH_OPENCV
+  rows.push_back(
+      {"opencv", {"{m}.opencv.onnx", "{m}.opencv.b{b}.onnx"}, &infbench::bench::hand_loop_opencv});
+#endif
+  return rows;
+}
+
+std::filesystem::path find_file(const std::filesystem::path& dir, const std::string& model,
+                                const FrameworkRow& fw, int batch) {
+  for (auto pattern : fw.patterns) {
+    pattern.replace(pattern.find("{m}"), 3, model);
+    if (const auto b = pattern.find("{b}"); b != std::string::npos)
+      pattern.replace(b, 3, std::to_string(batch));
+    if (std::filesystem::exists(dir / model / pattern)) return dir / model / pattern;
+  }
+  return {};
+}
+
+double harness_throughput(const std::string& framework, const std::filesystem::path& path,
+                          int batch, int threads, double seconds) {
+  infbench::Params params;
+  params.batch_size = batch;
+  params.threads = threads;
+  infbench::RunConfig config;
+  config.scenario = infbench::Scenario::offline;
+  config.min_duration_s = seconds;
+  config.min_queries = 1;
+  config.warmup_s = 0;
+  config.warmup_queries = 2;
+  config.idle_power_s = 0;
+  const auto result = infbench::run_benchmark(framework, path, params, config);
+  if (result.record.status != "ok") throw std::runtime_error(result.record.error);
+  return result.record.throughput_samples_per_s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"infbench harness overhead vs hand-written framework loops"};
+  std::string models_dir = "models", models = "resnet18", out;
+  std::vector<int> batches{1, 8};
+  int threads = 2, rounds = 3;
+  double seconds = 6;
+  app.add_option("--models-dir", models_dir)->capture_default_str();
+  app.add_option("--models", models, "Comma-separated zoo models")->capture_default_str();
+  app.add_option("--batch-sizes", batches)->delimiter(',');
+  app.add_option("--threads", threads)->capture_default_str();
+  app.add_option("--rounds", rounds, "A/B rounds per cell")->capture_default_str();
+  app.add_option("--seconds", seconds, "Measured seconds per run")->capture_default_str();
+  app.add_option("--out", out, "Append JSON lines here");
+  CLI11_PARSE(app, argc, argv);
+
+  std::ofstream jsonl;
+  if (!out.empty()) jsonl.open(out, std::ios::app);
+  fmt::print("{:<20} {:<12} {:>5} {:>12} {:>12} {:>8} {:>7}\n", "model", "framework", "batch",
+             "hand s/s", "infbench s/s", "ratio", "target");
+  bool all_met = true;
+  std::stringstream model_list(models);
+  for (std::string model; std::getline(model_list, model, ',');) {
+    for (const auto& fw : frameworks()) {
+      for (int batch : batches) {
+        const auto path = find_file(models_dir, model, fw, batch);
+        if (path.empty()) {
+          fmt::print("{:<20} {:<12} {:>5} model file missing\n", model, fw.name, batch);
+          continue;
+        }
+        std::vector<double> hand, harness;
+        for (int r = 0; r < rounds; ++r) {
+          // Alternate which side goes first, so drift over time does not favour one side.
+          if (r % 2 == 0) hand.push_back(fw.loop(path, batch, threads, seconds).samples_per_s);
+          harness.push_back(harness_throughput(fw.name, path, batch, threads, seconds));
+          if (r % 2 == 1) hand.push_back(fw.loop(path, batch, threads, seconds).samples_per_s);
+        }
+        const double h = infbench::percentile(hand, 0.5), b = infbench::percentile(harness, 0.5);
+        const double target = batch >= 8 ? 0.99 : 0.98;
+        const double ratio = b / h;
+        all_met = all_met && ratio >= target;
+        fmt::print("{:<20} {:<12} {:>5} {:>12.2f} {:>12.2f} {:>8.4f} {:>7}\n", model, fw.name,
+                   batch, h, b, ratio, ratio >= target ? "met" : "MISSED");
+        if (jsonl) {
+          jsonl << nlohmann::json{{"model", model},
+                                  {"framework", fw.name},
+                                  {"batch_size", batch},
+                                  {"threads", threads},
+                                  {"seconds", seconds},
+                                  {"hand_samples_per_s", hand},
+                                  {"infbench_samples_per_s", harness},
+                                  {"ratio_of_medians", ratio}}
+                       .dump()
+                << "\n";
+        }
+      }
+    }
+  }
+  return all_met ? 0 : 1;
+}
