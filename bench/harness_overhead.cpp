@@ -111,6 +111,7 @@ int main(int argc, char** argv) {
         all_met = all_met && ratio >= target;
         fmt::print("{:<20} {:<12} {:>5} {:>12.2f} {:>12.2f} {:>8.4f} {:>7}\n", model, fw.name,
                    batch, h, b, ratio, ratio >= target ? "met" : "MISSED");
+        std::fflush(stdout);
         if (jsonl) {
           jsonl << nlohmann::json{{"model", model},
                                   {"framework", fw.name},

@@ -13,6 +13,7 @@
 #include "infbench/probe.hpp"
 #include "infbench/stats.hpp"
 #include "scenarios.hpp"
+#include "zoo_manifest.hpp"
 
 namespace infbench {
 namespace {
@@ -72,8 +73,17 @@ void warn(RunRecord& r, const std::string& message) {
   r.warnings += (r.warnings.empty() ? "" : "; ") + message;
 }
 
-// Per-sample input shapes: from the model where it records them, else from --input-shape.
-std::vector<Shape> sample_shapes(const Signature& sig, const RunConfig& config) {
+// Per-sample input shapes: --input-shape first, then the model's own record, then the model zoo's
+// manifest (TorchScript records no shapes).
+std::vector<Shape> sample_shapes(const Signature& sig, const RunConfig& config,
+                                 const std::filesystem::path& model_path) {
+  if (config.sample_shapes.empty() && std::any_of(sig.inputs.begin(), sig.inputs.end(),
+                                                  [](const auto& in) { return !in.shape_known; })) {
+    if (auto from_manifest = manifest_sample_shapes(model_path);
+        from_manifest && from_manifest->size() == sig.inputs.size()) {
+      return *from_manifest;
+    }
+  }
   std::vector<Shape> shapes;
   for (std::size_t i = 0; i < sig.inputs.size(); ++i) {
     const auto& in = sig.inputs[i];
@@ -96,10 +106,12 @@ std::vector<Shape> sample_shapes(const Signature& sig, const RunConfig& config) 
   return shapes;
 }
 
-SamplePool make_pool(const Model& model, const RunConfig& config) {
+SamplePool make_pool(const Model& model, const RunConfig& config,
+                     const std::filesystem::path& path) {
   if (config.input_files.empty()) {
-    return SamplePool::random(model.signature().inputs, sample_shapes(model.signature(), config),
-                              config.pool_samples, config.seed);
+    return SamplePool::random(model.signature().inputs,
+                              sample_shapes(model.signature(), config, path), config.pool_samples,
+                              config.seed);
   }
   if (config.input_files.size() != model.signature().inputs.size()) {
     throw Error(ErrorKind::invalid_argument,
@@ -369,7 +381,7 @@ RunResult run_benchmark(const std::string& framework, const std::filesystem::pat
   r.load_optimize_s = rest_s;
   r.cache = std::string(to_string(model->load_result().cache));
 
-  const SamplePool pool = make_pool(*model, config);
+  const SamplePool pool = make_pool(*model, config, model_path);
   SampleSequence seq(pool.size(), config.seed);
   const std::string* phase_name = nullptr;
   static const std::string kWarmup = "warmup", kMeasure = "measure";
