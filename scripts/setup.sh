@@ -22,6 +22,7 @@ done
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libcli11-dev nlohmann-json3-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libsqlite3-dev libyaml-cpp-dev sqlite3 chromium
   libtorch-dev libopenblas0-pthread libopencv-dev
   python3 python3-numpy python3-torch python3-torchvision python3-onnx python3-opencv clang-format
 )
@@ -60,6 +61,24 @@ if [[ ! -f "$ORT_DIR/lib/libonnxruntime.so.1" || ! -f "$ORT_DIR/include/onnxrunt
   echo "$ORT_PKG" > "$ORT_DIR/VERSION"
 else
   echo "setup: ONNX Runtime present in $ORT_DIR"
+fi
+
+# Chart.js for the HTML reports (inlined into each report, so pages work offline).
+CHARTJS_PKG="chart.js@4.4.9"
+CHARTJS_DIR="$PWD/.deps/chartjs"
+if [[ ! -f "$CHARTJS_DIR/chart.umd.js" ]]; then
+  echo "setup: fetching $CHARTJS_PKG from npm"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "$CHARTJS_PKG" >/dev/null)
+  tar -xzf "$tmp"/*.tgz -C "$tmp"
+  mkdir -p "$CHARTJS_DIR"
+  umd=$(ls "$tmp"/package/dist/chart.umd*.js | head -1)
+  cp "$umd" "$CHARTJS_DIR/chart.umd.js"
+  cp "$tmp"/package/LICENSE.md "$CHARTJS_DIR/" 2>/dev/null || true
+  echo "$CHARTJS_PKG" > "$CHARTJS_DIR/VERSION"
+  rm -rf "$tmp"
+else
+  echo "setup: Chart.js present in $CHARTJS_DIR"
 fi
 
 if [[ $BUILD -eq 1 ]]; then

@@ -43,6 +43,9 @@ class Model {
   const LoadResult& load_result() const { return load_result_; }
   const LoadTiming& load_timing() const { return load_timing_; }
   int batch_size() const { return batch_size_; }
+  // Changes the batch size without reloading (dynamic-batch models; a static-batch model accepts
+  // only its own). Throws Error naming the value.
+  void set_batch_size(int batch_size);
 
  private:
   Model() = default;

@@ -6,6 +6,7 @@
 #include "fake.hpp"
 
 #include <chrono>
+#include <cstdlib>
 #include <string>
 #include <thread>
 
@@ -43,7 +44,16 @@ class FakeBackend final : public Backend {
         {"per_sample_us", "extra time per sample in a batch, microseconds", "0", {}, true},
         {"features", "values per sample of each input", "4", {}, true},
         {"inputs", "number of inputs (x0, x1)", "1", {"1", "2"}, false},
-        {"fail_at_batch", "throw on this batch number (1-based); 0 = never", "0", {}, true},
+        {"fault",
+         "what happens at fault_at_batch: throw an error, abort the process, hang",
+         "throw",
+         {"throw", "abort", "hang"},
+         false},
+        {"fault_at_batch",
+         "batch number (1-based) at which the fault happens; 0 = never",
+         "0",
+         {},
+         true},
     };
     info.notes = "for harness tests; computes y = (k+1) * sum(sample)";
     return info;
@@ -54,7 +64,9 @@ class FakeBackend final : public Backend {
     phases.mark("read");
     delay_ms_ = option_int(params, "delay_ms", 0);
     per_sample_us_ = option_int(params, "per_sample_us", 0);
-    fail_at_batch_ = option_int(params, "fail_at_batch", 0);
+    fault_at_batch_ = option_int(params, "fault_at_batch", 0);
+    const auto fault = params.options.find("fault");
+    fault_ = fault == params.options.end() ? "throw" : fault->second;
     const int features = option_int(params, "features", 4);
     const int inputs = option_int(params, "inputs", 1);
     if (features < 1) throw Error(ErrorKind::invalid_argument, "option features must be >= 1");
@@ -78,9 +90,12 @@ class FakeBackend final : public Backend {
 
   std::vector<Tensor> run_batch(std::span<const TensorView> inputs) override {
     ++batches_;
-    if (fail_at_batch_ > 0 && batches_ == fail_at_batch_) {
+    if (fault_at_batch_ > 0 && batches_ == fault_at_batch_) {
+      // Stand-ins for a framework that throws, crashes the process, or never returns.
+      if (fault_ == "abort") std::abort();
+      if (fault_ == "hang") std::this_thread::sleep_for(std::chrono::hours(24));
       throw Error(ErrorKind::framework, "fake backend failed on batch " + std::to_string(batches_) +
-                                            " as asked (fail_at_batch)");
+                                            " as asked (fault_at_batch)");
     }
     const auto rows = inputs.front().batch();
     wait_precisely(std::chrono::milliseconds(delay_ms_) +
@@ -113,7 +128,8 @@ class FakeBackend final : public Backend {
   Settings settings_;
   int delay_ms_ = 0;
   int per_sample_us_ = 0;
-  int fail_at_batch_ = 0;
+  int fault_at_batch_ = 0;
+  std::string fault_;
   int batches_ = 0;
 };
 

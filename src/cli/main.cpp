@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
   infbench::cli::add_info_command(app);
   infbench::cli::add_predict_command(app);
   infbench::cli::add_bench_command(app);
+  infbench::cli::add_sweep_commands(app);
+  infbench::cli::add_report_commands(app);
   // Usage errors in one line, like every other error.
   app.failure_message([](const CLI::App*, const CLI::Error& e) {
     return std::string("infbench: error: ") + e.what() + " (see --help)\n";

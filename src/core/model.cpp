@@ -177,6 +177,20 @@ Model Model::load(std::string_view framework, const std::filesystem::path& path,
   return model;
 }
 
+void Model::set_batch_size(int batch_size) {
+  if (batch_size < 1) {
+    throw Error(ErrorKind::invalid_argument,
+                "batch_size " + std::to_string(batch_size) + " must be >= 1");
+  }
+  const auto fixed = signature().static_batch();
+  if (fixed > 0 && fixed != batch_size) {
+    throw Error(ErrorKind::invalid_argument,
+                "the model has a fixed batch of " + std::to_string(fixed) + "; batch_size " +
+                    std::to_string(batch_size) + " needs another export");
+  }
+  batch_size_ = batch_size;
+}
+
 std::vector<TensorView> Model::ordered_inputs(const NamedTensors& inputs) const {
   const auto& specs = signature().inputs;
   if (inputs.size() == 1 && inputs.front().name.empty()) {

@@ -15,15 +15,13 @@ Pipeline::Pipeline(Model& model, const SamplePool& pool, PipelineConfig config,
   for (std::size_t i = 0; i < config_.queue_depth + 2; ++i) {
     free_buffers_.push(pool_.make_batch(config_.batch_size));
   }
-  if (config_.overlap) {
-    batcher_ = std::jthread([this] { batcher_loop(); });
-    computer_ = std::jthread([this] { compute_loop(); });
-  } else {
-    batcher_ = std::jthread([this] { batcher_loop(); });  // gathers and computes in turn
-  }
+  if (config_.overlap) batcher_ = std::jthread([this] { batcher_loop(); });
 }
 
-Pipeline::~Pipeline() { cancel(); }
+Pipeline::~Pipeline() {
+  cancel();
+  if (batcher_.joinable()) batcher_.join();
+}
 
 bool Pipeline::submit(Query query) {
   std::unique_lock lock(mutex_);
@@ -37,15 +35,10 @@ bool Pipeline::submit(Query query) {
   return true;
 }
 
-void Pipeline::drain() {
-  {
-    std::lock_guard lock(mutex_);
-    closing_ = true;
-    pending_changed_.notify_all();
-  }
-  if (batcher_.joinable()) batcher_.join();
-  if (computer_.joinable()) computer_.join();
-  if (error_) std::rethrow_exception(error_);
+void Pipeline::close() {
+  std::lock_guard lock(mutex_);
+  closing_ = true;
+  pending_changed_.notify_all();
 }
 
 void Pipeline::cancel() {
@@ -56,8 +49,24 @@ void Pipeline::cancel() {
   }
   ready_.cancel();
   free_buffers_.cancel();
+}
+
+void Pipeline::run() {
+  try {
+    if (config_.overlap) {
+      while (auto job = ready_.pop()) compute(*job);
+    } else {
+      while (auto job = next_job()) {
+        prepare(*job);
+        if (job->buffers.empty()) break;  // cancelled while waiting for a buffer
+        compute(*job);
+      }
+    }
+  } catch (...) {
+    fail(std::current_exception());
+  }
   if (batcher_.joinable()) batcher_.join();
-  if (computer_.joinable()) computer_.join();
+  if (error_) std::rethrow_exception(error_);
 }
 
 void Pipeline::fail(std::exception_ptr error) {
@@ -139,24 +148,12 @@ void Pipeline::batcher_loop() {
     while (auto job = next_job()) {
       prepare(*job);
       if (job->buffers.empty()) break;  // cancelled while waiting for a buffer
-      if (config_.overlap) {
-        if (!ready_.push(std::move(*job))) break;
-      } else {
-        compute(*job);
-      }
+      if (!ready_.push(std::move(*job))) break;
     }
   } catch (...) {
     fail(std::current_exception());
   }
   ready_.close();
-}
-
-void Pipeline::compute_loop() {
-  try {
-    while (auto job = ready_.pop()) compute(*job);
-  } catch (...) {
-    fail(std::current_exception());
-  }
 }
 
 }  // namespace infbench

@@ -1,10 +1,15 @@
 #pragma once
-// The asynchronous batching pipeline. Queries (lists of pool samples) go in; a batcher thread
-// packs them into batches of up to batch_size samples and gathers the samples into reusable
-// buffers (plus an optional synthetic preparation cost) while a compute thread runs the framework
-// on the previous batch. Completions are reported in order, from the compute thread.
-// With overlap off, one thread does gather and compute one after the other, so the effect of the
-// overlap can be measured.
+// The asynchronous batching pipeline. Queries (lists of pool samples) go in from any thread; a
+// batcher thread packs them into batches of up to batch_size samples and gathers the samples into
+// reusable buffers (plus an optional synthetic preparation cost) while run() calls the framework on
+// the previous batch. Completions are reported in order, from the thread that called run().
+// With overlap off, run() gathers and computes in turn, so the effect of the overlap can be
+// measured.
+//
+// Why the framework runs on the caller's thread: OpenMP runtimes (LibTorch, OpenCV) keep one worker
+// pool per calling thread, and libgomp stops spinning once pools outnumber the cores. Calling the
+// framework from the thread that loaded the model keeps one pool: a fresh compute thread measured
+// 20-35 % slower on ResNet-18 with LibTorch at 2 threads (bench/harness_overhead).
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -61,10 +66,13 @@ class Pipeline {
 
   // Thread-safe. Blocks while max_pending queries wait; returns false once cancelled.
   bool submit(Query query);
-  // No more queries: waits for every submitted one to complete, then rethrows a framework error.
-  void drain();
-  // Stops as soon as possible; queries not yet computed never complete.
+  // Thread-safe: no more queries; run() returns once the submitted ones are computed.
+  void close();
+  // Thread-safe: stop as soon as possible; queries not yet computed never complete.
   void cancel();
+  // Computes batches on the calling thread until close() and every query is done, or cancel().
+  // Rethrows the first framework error (after cancelling the rest).
+  void run();
 
   bool failed() const { return failed_; }
   std::int64_t batches() const { return batches_; }
@@ -87,7 +95,6 @@ class Pipeline {
   void prepare(Job& job);
   void compute(Job& job);
   void batcher_loop();
-  void compute_loop();
   void fail(std::exception_ptr error);
 
   Model& model_;
@@ -109,7 +116,7 @@ class Pipeline {
   std::atomic<bool> failed_ = false;
   std::int64_t batches_ = 0;
   double compute_s_ = 0;
-  std::jthread batcher_, computer_;
+  std::jthread batcher_;
 };
 
 }  // namespace infbench

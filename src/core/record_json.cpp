@@ -29,6 +29,40 @@ nlohmann::ordered_json record_to_json(const RunRecord& record) {
   return out;
 }
 
+namespace {
+
+template <class T>
+void assign(const nlohmann::json& j, T& field) {
+  field = j.get<T>();
+}
+template <class T>
+void assign(const nlohmann::json& j, std::optional<T>& field) {
+  if (j.is_null()) {
+    field.reset();
+  } else {
+    field = j.get<T>();
+  }
+}
+
+}  // namespace
+
+RunResult result_from_json(const nlohmann::json& json) {
+  RunResult result;
+  const auto& record = json.at("record");
+  visit_fields(result.record,
+               [&](const char* name, auto& field) { assign(record.at(name), field); });
+  result.latencies_ms = json.at("latencies_ms").get<std::vector<double>>();
+  for (const auto& r : json.at("repeats")) {
+    result.repeat_results.push_back(
+        {r.at("throughput_samples_per_s"), r.at("latency_p99_ms"), r.at("duration_s")});
+  }
+  for (const auto& p : json.at("peak_search"))
+    result.peak_search.emplace_back(p.at("qps"), p.at("outcome"));
+  for (const auto& [k, v] : json.at("environment").items())
+    result.environment.emplace_back(k, v.get<std::string>());
+  return result;
+}
+
 nlohmann::ordered_json to_json(const RunResult& result) {
   nlohmann::ordered_json repeats = nlohmann::ordered_json::array();
   for (const auto& r : result.repeat_results) {

@@ -6,6 +6,7 @@
 #include <array>
 #include <cmath>
 #include <optional>
+#include <regex>
 
 #include "infbench/environment.hpp"
 #include "infbench/model.hpp"
@@ -325,18 +326,14 @@ std::atomic<bool>& interrupt_flag() {
   return flag;
 }
 
-RunResult run_benchmark(const std::string& framework, const std::filesystem::path& model_path,
-                        const Params& params, const RunConfig& config) {
-  check_config(config);
-  RunResult result;
-  RunRecord& r = result.record;
+namespace {
+
+void describe_run(const std::string& framework, const std::filesystem::path& model_path,
+                  const Params& params, const RunConfig& config, RunRecord& r) {
   r.model = model_path.string();
   r.framework = framework;
   r.scenario = std::string(to_string(config.scenario));
   r.batch_size = params.batch_size;
-  r.samples_per_query = config.scenario == Scenario::multi_stream ? config.samples_per_query
-                        : config.scenario == Scenario::offline    ? params.batch_size
-                                                                  : 1;
   r.device = params.device;
   r.precision = params.precision;
   r.requested_settings = requested_settings(params);
@@ -344,7 +341,18 @@ RunResult run_benchmark(const std::string& framework, const std::filesystem::pat
   r.overlap = config.overlap;
   r.warmup_s = config.warmup_s;
   r.warmup_queries = config.warmup_queries;
-  result.environment = collect_environment();
+}
+
+}  // namespace
+
+std::optional<Model> load_for_benchmark(const std::string& framework,
+                                        const std::filesystem::path& model_path,
+                                        const Params& params, const RunConfig& config,
+                                        RunResult& result) {
+  check_config(config);
+  RunRecord& r = result.record;
+  describe_run(framework, model_path, params, config, r);
+  if (result.environment.empty()) result.environment = collect_environment();
   if (is_debug_build()) warn(r, "DEBUG BUILD: timings are not representative");
 
   // Load, with the host memory it takes.
@@ -359,7 +367,7 @@ RunResult run_benchmark(const std::string& framework, const std::filesystem::pat
     r.status = "failed";
     r.error = e.what();
     r.error_phase = "load";
-    return result;
+    return std::nullopt;
   }
   if (const auto peak = value_of(memory->stop(), "peak_rss_bytes")) {
     r.host_peak_rss_load_bytes = static_cast<std::int64_t>(*peak);
@@ -380,8 +388,22 @@ RunResult run_benchmark(const std::string& framework, const std::filesystem::pat
   r.load_read_s = read_s;
   r.load_optimize_s = rest_s;
   r.cache = std::string(to_string(model->load_result().cache));
+  return model;
+}
 
-  const SamplePool pool = make_pool(*model, config, model_path);
+void measure_loaded(Model& model, const std::filesystem::path& model_path, const RunConfig& config,
+                    RunResult& result, const std::function<void(const std::string&)>& on_phase) {
+  check_config(config);
+  RunRecord& r = result.record;
+  r.scenario = std::string(to_string(config.scenario));
+  r.batch_size = model.batch_size();
+  r.samples_per_query = config.scenario == Scenario::multi_stream ? config.samples_per_query
+                        : config.scenario == Scenario::offline    ? model.batch_size()
+                                                                  : 1;
+  r.requested_settings = std::regex_replace(r.requested_settings, std::regex("batch_size=[0-9]+"),
+                                            "batch_size=" + std::to_string(model.batch_size()));
+  auto memory = make_host_memory_probe();
+  const SamplePool pool = make_pool(model, config, model_path);
   SampleSequence seq(pool.size(), config.seed);
   const std::string* phase_name = nullptr;
   static const std::string kWarmup = "warmup", kMeasure = "measure";
@@ -389,24 +411,25 @@ RunResult run_benchmark(const std::string& framework, const std::filesystem::pat
   std::optional<double> idle_w;
   try {
     phase_name = &kWarmup;
+    if (on_phase) on_phase(kWarmup);
     memory->start();
     // First inference alone: one batch, timed from issue to completion.
     RunConfig first_config = config;
     first_config.scenario = Scenario::multi_stream;
-    first_config.samples_per_query = model->batch_size();
-    const auto first = run_phase(*model, pool, first_config, {0, 1, 3600}, 0, seq, config.seed);
+    first_config.samples_per_query = model.batch_size();
+    const auto first = run_phase(model, pool, first_config, {0, 1, 3600}, 0, seq, config.seed);
     if (first.latencies_ms.empty())
       throw Error(ErrorKind::framework, "first inference did not complete");
     r.first_inference_s = first.latencies_ms.front() / 1000;
     // Warm-up in the scenario's query shape (offline's for the server: no overload while warming).
     RunConfig warm_config = config;
     if (config.scenario == Scenario::server) warm_config.scenario = Scenario::offline;
-    const auto warm = run_phase(*model, pool, warm_config,
+    const auto warm = run_phase(model, pool, warm_config,
                                 {config.warmup_s, config.warmup_queries, config.warmup_s * 4 + 60},
                                 0, seq, config.seed + 1);
 
-    auto probes = available_power_probes(params.device);
-    for (const auto& why : power_probe_absences(params.device)) warn(r, why);
+    auto probes = available_power_probes(static_cast<int>(r.device));
+    for (const auto& why : power_probe_absences(static_cast<int>(r.device))) warn(r, why);
     if (!probes.empty()) {
       r.power_source = probes.front()->name();
       probes.front()->start();
@@ -420,16 +443,17 @@ RunResult run_benchmark(const std::string& framework, const std::filesystem::pat
     if (config.scenario == Scenario::server && config.find_peak) {
       const double offline =
           warm.duration_s() > 0 ? static_cast<double>(warm.samples) / warm.duration_s() : 1;
-      qps = find_peak_qps(*model, pool, config, offline, seq, result);
+      qps = find_peak_qps(model, pool, config, offline, seq, result);
       if (qps <= 0) {
         warn(r, "no tried QPS met the latency bound; measured at the lowest tried rate");
         qps = result.peak_search.empty() ? 1 : result.peak_search.back().first;
       }
     }
     phase_name = &kMeasure;
+    if (on_phase) on_phase(kMeasure);
     for (int k = 0; k < config.repeat && !interrupt_flag(); ++k) {
       if (!probes.empty()) probes.front()->start();
-      measured.phases.push_back(run_phase(*model, pool, config, measure_limits(config), qps, seq,
+      measured.phases.push_back(run_phase(model, pool, config, measure_limits(config), qps, seq,
                                           config.seed + 10 + static_cast<std::uint64_t>(k)));
       if (!probes.empty()) measured.add_probe_values(probes.front()->stop());
     }
@@ -453,6 +477,14 @@ RunResult run_benchmark(const std::string& framework, const std::filesystem::pat
     r.error = e.what();
     r.error_phase = *phase_name;
     if (!measured.phases.empty()) fill_measurement(result, measured, config, idle_w);
+  }
+}
+
+RunResult run_benchmark(const std::string& framework, const std::filesystem::path& model_path,
+                        const Params& params, const RunConfig& config) {
+  RunResult result;
+  if (auto model = load_for_benchmark(framework, model_path, params, config, result)) {
+    measure_loaded(*model, model_path, config, result);
   }
   return result;
 }

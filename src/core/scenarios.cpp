@@ -170,30 +170,41 @@ PhaseResult run_phase(Model& model, const SamplePool& pool, const RunConfig& con
   pc.merge_queries = is_server;
   pc.max_pending = is_server ? 0 : pc.queue_depth;
   Pipeline pipeline(model, pool, pc, [&log](const QueryCompletion& c) { log.add(c); });
-  try {
-    switch (config.scenario) {
-      case Scenario::offline:
-        offline(pipeline, log, limits, model.batch_size(), samples, result);
-        break;
-      case Scenario::single_stream: closed_loop(pipeline, log, limits, 1, samples, result); break;
-      case Scenario::multi_stream:
-        closed_loop(pipeline, log, limits, config.samples_per_query, samples, result);
-        break;
-      case Scenario::server:
-        server(pipeline, log, limits, target_qps, model.batch_size(), samples, seed, result);
-        break;
+  // The issuer runs on its own thread; the framework runs on this one (see pipeline.hpp).
+  std::exception_ptr driver_error;
+  std::jthread driver([&] {
+    try {
+      switch (config.scenario) {
+        case Scenario::offline:
+          offline(pipeline, log, limits, model.batch_size(), samples, result);
+          break;
+        case Scenario::single_stream: closed_loop(pipeline, log, limits, 1, samples, result); break;
+        case Scenario::multi_stream:
+          closed_loop(pipeline, log, limits, config.samples_per_query, samples, result);
+          break;
+        case Scenario::server:
+          server(pipeline, log, limits, target_qps, model.batch_size(), samples, seed, result);
+          break;
+      }
+    } catch (...) {
+      driver_error = std::current_exception();
+      pipeline.cancel();
     }
     if (result.overloaded || (is_server && result.interrupted)) {
       pipeline.cancel();  // a backlog would take long to drain and measure nothing useful
-    } else {
-      pipeline.drain();
     }
+    pipeline.close();
+  });
+  try {
+    pipeline.run();
   } catch (...) {
     log.stop();
     pipeline.cancel();
+    driver.join();
     throw;
   }
-  pipeline.drain();  // rethrows a framework error raised after the driver stopped
+  driver.join();
+  if (driver_error) std::rethrow_exception(driver_error);
   result.end = result.completions.empty() ? result.start : result.completions.back();
   result.batches = pipeline.batches();
   result.compute_s = pipeline.compute_seconds();

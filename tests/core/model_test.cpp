@@ -102,7 +102,7 @@ TEST(Model, RefusesInputsThatDoNotMatchTheModel) {
 }
 
 TEST(Model, FrameworkFailureMidRunPropagatesAsError) {
-  auto model = Model::load("fake", "fake", with_options(2, {{"fail_at_batch", "3"}}));
+  auto model = Model::load("fake", "fake", with_options(2, {{"fault_at_batch", "3"}}));
   EXPECT_NE(error_of([&] {
               model.predict({{"x0", samples(10, 4)}});
             }).find("failed on batch 3"),
@@ -139,7 +139,7 @@ TEST(ValidateParams, NamesTheFieldAndTheValidValues) {
   p.options = {{"dealy_ms", "1"}};
   EXPECT_EQ(check(p),
             "option 'dealy_ms' is unknown to framework 'fake'; valid: delay_ms, "
-            "per_sample_us, features, inputs, fail_at_batch");
+            "per_sample_us, features, inputs, fault, fault_at_batch");
   p.options = {{"inputs", "3"}};
   EXPECT_EQ(check(p), "option inputs='3' is invalid; valid: 1, 2");
   p.options = {{"delay_ms", "-4"}};

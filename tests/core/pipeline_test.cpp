@@ -61,10 +61,16 @@ void run_queries(bool overlap, bool merge, int batch, std::int64_t query_samples
       },
       check_outputs(pool, seen));
   SampleSequence seq(pool.size(), 5);
-  for (std::int64_t id = 0; id < 25; ++id) {
-    ASSERT_TRUE(pipeline.submit({id, seq.next(query_samples), Clock::now()}));
-  }
-  pipeline.drain();
+  bool all_accepted = true;
+  std::jthread submitter([&] {
+    for (std::int64_t id = 0; id < 25; ++id) {
+      all_accepted = all_accepted && pipeline.submit({id, seq.next(query_samples), Clock::now()});
+    }
+    pipeline.close();
+  });
+  pipeline.run();  // the framework runs here, as in the scenarios
+  submitter.join();
+  EXPECT_TRUE(all_accepted);
   std::vector<std::int64_t> expected(25);
   std::iota(expected.begin(), expected.end(), 0);
   EXPECT_EQ(seen.completed, expected);
@@ -78,18 +84,25 @@ TEST(Pipeline, QueriesLargerThanABatchAreSplit) { run_queries(true, false, 3, 7)
 TEST(Pipeline, SmallQueriesMergeIntoBatches) { run_queries(true, true, 8, 1); }
 
 TEST(Pipeline, FrameworkFailureSurfacesAtDrainAndUnblocksSubmitters) {
-  auto model = fake_model(2, {{"fail_at_batch", "3"}});
+  auto model = fake_model(2, {{"fault_at_batch", "3"}});
   const auto pool = pool_for(model, 8);
   PipelineConfig config;
   config.batch_size = 2;
   config.max_pending = 1;
   Pipeline pipeline(model, pool, config, [](const QueryCompletion&) {});
   SampleSequence seq(pool.size(), 1);
-  for (std::int64_t id = 0; id < 50; ++id) {
-    if (!pipeline.submit({id, seq.next(2), Clock::now()})) break;
-  }
-  EXPECT_THROW(pipeline.drain(), Error);
+  std::int64_t accepted = 0;
+  std::jthread submitter([&] {
+    for (std::int64_t id = 0; id < 50; ++id) {
+      if (!pipeline.submit({id, seq.next(2), Clock::now()})) break;
+      ++accepted;
+    }
+    pipeline.close();
+  });
+  EXPECT_THROW(pipeline.run(), Error);
+  submitter.join();  // a blocked submitter was released by the failure
   EXPECT_TRUE(pipeline.failed());
+  EXPECT_LT(accepted, 50);
 }
 
 TEST(Pipeline, CancelReturnsWithQueriesStillPending) {
@@ -99,7 +112,11 @@ TEST(Pipeline, CancelReturnsWithQueriesStillPending) {
   Pipeline pipeline(model, pool, config, [](const QueryCompletion&) {});
   SampleSequence seq(pool.size(), 1);
   for (std::int64_t id = 0; id < 100; ++id) pipeline.submit({id, seq.next(1), Clock::now()});
-  pipeline.cancel();
+  std::jthread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    pipeline.cancel();
+  });
+  pipeline.run();
   EXPECT_LT(pipeline.batches(), 100);
 }
 

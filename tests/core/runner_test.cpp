@@ -91,11 +91,11 @@ TEST(Runner, ServerAtAReachableRateIsValid) {
 }
 
 TEST(Runner, FailureMidRunIsRecordedWithItsPhase) {
-  const auto warm = run_benchmark("fake", "fake", fake_params(2, {{"fail_at_batch", "1"}}),
+  const auto warm = run_benchmark("fake", "fake", fake_params(2, {{"fault_at_batch", "1"}}),
                                   quick(Scenario::offline));
   EXPECT_EQ(warm.record.status, "failed");
   EXPECT_EQ(warm.record.error_phase, "warmup");
-  const auto measure = run_benchmark("fake", "fake", fake_params(2, {{"fail_at_batch", "10"}}),
+  const auto measure = run_benchmark("fake", "fake", fake_params(2, {{"fault_at_batch", "10"}}),
                                      quick(Scenario::offline));
   EXPECT_EQ(measure.record.status, "failed");
   EXPECT_EQ(measure.record.error_phase, "measure");

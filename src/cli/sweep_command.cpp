@@ -1,0 +1,107 @@
+// `infbench sweep PLAN`: run (or --dry-run, or --resume) a plan into a results database.
+// `infbench export DB`: CSV or JSON Lines of every point with its metrics.
+#include <fmt/core.h>
+
+#include <fstream>
+#include <iostream>
+
+#include "../store/database.hpp"
+#include "../sweep/sweep.hpp"
+#include "commands.hpp"
+
+namespace infbench::cli {
+namespace {
+
+std::string csv_cell(const nlohmann::json& v) {
+  if (v.is_null()) return "";
+  std::string text = v.is_string() ? v.get<std::string>() : v.dump();
+  if (text.find_first_of(",\"\n") != std::string::npos) {
+    std::string quoted = "\"";
+    for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return quoted + "\"";
+  }
+  return text;
+}
+
+void export_rows(const nlohmann::json& rows, const std::string& format, std::ostream& out) {
+  if (format == "jsonl") {
+    for (const auto& row : rows) out << row.dump() << "\n";
+    return;
+  }
+  if (rows.empty()) return;
+  std::vector<std::string> columns;
+  for (const auto& [k, v] : rows.front().items()) columns.push_back(k);
+  for (std::size_t i = 0; i < columns.size(); ++i) out << (i ? "," : "") << columns[i];
+  out << "\n";
+  for (const auto& row : rows) {
+    for (std::size_t i = 0; i < columns.size(); ++i)
+      out << (i ? "," : "") << csv_cell(row.value(columns[i], nlohmann::json()));
+    out << "\n";
+  }
+}
+
+}  // namespace
+
+void add_sweep_commands(CLI::App& app) {
+  struct SweepArgs {
+    std::string plan, db = "results.db";
+    std::vector<std::string> overrides;
+    bool resume = false, dry_run = false;
+  };
+  auto a = std::make_shared<SweepArgs>();
+  auto* sweep =
+      app.add_subcommand("sweep", "Run a plan (models x frameworks x settings x batch sizes)");
+  sweep->add_option("plan", a->plan, "Plan file (YAML), e.g. configs/paper-cpu.yaml")->required();
+  sweep->add_option("--db", a->db, "SQLite results database")->capture_default_str();
+  sweep->add_option("--set", a->overrides,
+                    "Override a plan field, e.g. batch_sizes=[1,8] or measure.repeat=3");
+  sweep->add_flag("--resume", a->resume,
+                  "Continue the latest run of this plan in --db, running only what is missing");
+  sweep->add_flag("--dry-run", a->dry_run,
+                  "List the points and an estimated duration, run nothing");
+  sweep->callback([a] {
+    const auto plan = load_plan(a->plan, a->overrides);
+    const int code = run_sweep(plan, {a->db, a->resume, a->dry_run});
+    if (code == 130)
+      throw infbench::Error(infbench::ErrorKind::interrupted,
+                            "sweep interrupted; stored points are kept (--resume)");
+  });
+
+  auto* worker = app.add_subcommand("sweep-worker", "");  // internal: one load group of a sweep
+  worker->group("");
+  worker->callback([] {
+    const int code = run_sweep_worker();
+    if (code != 0) std::exit(code);
+  });
+
+  struct ExportArgs {
+    std::string db, format = "csv", out;
+    std::int64_t run = 0;
+  };
+  auto e = std::make_shared<ExportArgs>();
+  auto* exp = app.add_subcommand("export", "Export a results database as CSV or JSON Lines");
+  exp->add_option("db", e->db, "SQLite results database")->required()->check(CLI::ExistingFile);
+  exp->add_option("--format", e->format, "csv | jsonl")
+      ->check(CLI::IsMember({"csv", "jsonl"}))
+      ->capture_default_str();
+  exp->add_option("--run", e->run, "Only this run (default: all runs)");
+  exp->add_option("--out", e->out, "Output file (default: standard output)");
+  exp->callback([e] {
+    ResultStore store(e->db);
+    const auto rows =
+        store.point_rows(e->run > 0 ? std::optional<std::int64_t>(e->run) : std::nullopt);
+    if (e->out.empty()) {
+      export_rows(rows, e->format, std::cout);
+      return;
+    }
+    const std::string tmp = e->out + ".tmp";
+    std::ofstream out(tmp);
+    export_rows(rows, e->format, out);
+    out.close();
+    if (!out || std::rename(tmp.c_str(), e->out.c_str()) != 0)
+      throw infbench::Error(infbench::ErrorKind::io, "--out " + e->out + ": write failed");
+    fmt::print(stderr, "wrote {} rows to {}\n", rows.size(), e->out);
+  });
+}
+
+}  // namespace infbench::cli

@@ -1,0 +1,161 @@
+// infbench report: builds every chart from the rows embedded by `infbench report` (window.INFBENCH).
+// Runs offline from a file:// URL; Chart.js is inlined in the page. Sets data-charts-rendered and
+// data-errors on <body> so that a headless browser test can check the page.
+(function () {
+  'use strict';
+  const data = window.INFBENCH;
+  const errors = [];
+  window.addEventListener('error', (e) => { errors.push(String(e.message)); document.body.dataset.errors = errors.join(' | '); });
+  let rendered = 0;
+  const palette = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+  const colorOf = (() => { const seen = new Map(); return (key) => { if (!seen.has(key)) seen.set(key, palette[seen.size % palette.length]); return seen.get(key); }; })();
+  const ok = data.points.filter((p) => p.status === 'ok');
+  const failed = data.points.filter((p) => p.status !== 'ok');
+  const mib = (b) => (b == null ? null : b / 1048576);
+  const settingsOf = (p) => {
+    const req = JSON.parse(p.requested_json || '{}').params || {};
+    const parts = [];
+    if (req.optimization) parts.push(req.optimization);
+    for (const [k, v] of Object.entries(req.options || {})) parts.push(`${k}=${v}`);
+    if (req.threads) parts.push(`threads=${req.threads}`);
+    if (p.device >= 0) parts.push(`gpu${p.device}`);
+    return parts.join(' ');
+  };
+  const configOf = (p) => `${p.framework}${settingsOf(p) ? ' ' + settingsOf(p) : ''}`;
+  const models = [...new Set(data.points.map(modelName))];
+  function modelName(p) { const req = JSON.parse(p.requested_json || '{}'); return req.model || p.model; }
+  const byModel = (rows, m) => rows.filter((p) => modelName(p) === m);
+
+  function section(title, note) {
+    const s = document.createElement('section');
+    s.innerHTML = `<h2>${title}</h2>` + (note ? `<p class="note">${note}</p>` : '');
+    document.getElementById('content').appendChild(s);
+    return s;
+  }
+  function chart(parent, config, title) {
+    const box = document.createElement('div');
+    box.className = 'chart';
+    const canvas = document.createElement('canvas');
+    box.appendChild(canvas);
+    parent.appendChild(box);
+    config.options = Object.assign({ animation: false, responsive: true, maintainAspectRatio: false,
+      plugins: { title: { display: !!title, text: title } } }, config.options || {});
+    if (title) config.options.plugins = Object.assign({ title: { display: true, text: title } }, config.options.plugins);
+    new Chart(canvas, config);
+    rendered += 1;
+    box.dataset.rendered = '1';
+  }
+  function table(parent, header, rows) {
+    const t = document.createElement('table');
+    t.innerHTML = '<tr>' + header.map((h) => `<th>${h}</th>`).join('') + '</tr>' +
+      rows.map((r) => '<tr>' + r.map((c) => `<td>${c == null ? '<i>not measured</i>' : c}</td>`).join('') + '</tr>').join('');
+    parent.appendChild(t);
+  }
+  const fmt = (v, d = 2) => (v == null ? null : Number(v).toFixed(d));
+
+  // 1. Throughput vs batch size (the paper's main figure), one chart per model.
+  const s1 = section('Throughput vs batch size', 'Offline scenario: completed samples per second of wall time (docs/metrics.md).');
+  for (const m of models) {
+    const rows = byModel(ok, m).filter((p) => p.scenario === 'offline');
+    if (!rows.length) continue;
+    const configs = [...new Set(rows.map(configOf))];
+    chart(s1, { type: 'line', data: { datasets: configs.map((c) => ({ label: c, borderColor: colorOf(c), backgroundColor: colorOf(c),
+      data: rows.filter((p) => configOf(p) === c).sort((a, b) => a.batch_size - b.batch_size).map((p) => ({ x: p.batch_size, y: p.throughput_samples_per_s })) })) },
+      options: { scales: { x: { type: 'logarithmic', title: { display: true, text: 'batch size' }, ticks: { callback: (v) => v } },
+        y: { title: { display: true, text: 'samples/s' }, beginAtZero: true } } } }, m);
+  }
+
+  // 2. Load time per framework, phases stacked, cache status in the label.
+  const s2 = section('Load time', 'Phases as each adapter marks them, plus the first inference; one load per model/settings group.');
+  for (const m of models) {
+    const groups = new Map();
+    for (const p of byModel(ok, m)) if (!groups.has(p.group_id + p.cache)) groups.set(p.group_id + p.cache, p);
+    const rows = [...groups.values()];
+    if (!rows.length) continue;
+    const phaseNames = [...new Set(rows.flatMap((p) => (p.load_phases || '').split(';').filter(Boolean).map((kv) => kv.split('=')[0])))];
+    const labels = rows.map((p) => `${configOf(p)} (cache ${p.cache})`);
+    const datasets = phaseNames.map((ph) => ({ label: ph, backgroundColor: colorOf('phase:' + ph),
+      data: rows.map((p) => { const kv = (p.load_phases || '').split(';').find((x) => x.startsWith(ph + '=')); return kv ? Number(kv.split('=')[1]) : 0; }) }));
+    datasets.push({ label: 'first inference', backgroundColor: colorOf('phase:first'), data: rows.map((p) => p.first_inference_s) });
+    chart(s2, { type: 'bar', data: { labels, datasets }, options: { indexAxis: 'y', scales: { x: { stacked: true, title: { display: true, text: 'seconds' } }, y: { stacked: true } } } }, m);
+  }
+
+  // 3. Memory at batch 1 / 32 / 128 (or the nearest measured batch sizes).
+  const s3 = section('Host memory by batch size', 'Peak resident set size during inference (VmHWM after a reset); baseline and load peaks are in the table export.');
+  for (const m of models) {
+    const rows = byModel(ok, m).filter((p) => p.host_peak_rss_inference_bytes != null);
+    if (!rows.length) continue;
+    const sizes = [...new Set(rows.map((p) => p.batch_size))].sort((a, b) => a - b);
+    const pick = [...new Set([1, 32, 128].map((t) => sizes.reduce((best, s) => (Math.abs(Math.log2(s / t)) < Math.abs(Math.log2(best / t)) ? s : best), sizes[0])))];
+    const configs = [...new Set(rows.map(configOf))];
+    chart(s3, { type: 'bar', data: { labels: configs, datasets: pick.map((b) => ({ label: `batch ${b}`, backgroundColor: colorOf('batch' + b),
+      data: configs.map((c) => { const p = rows.find((r) => configOf(r) === c && r.batch_size === b); return p ? mib(p.host_peak_rss_inference_bytes) : null; }) })) },
+      options: { scales: { y: { title: { display: true, text: 'MiB' }, beginAtZero: true } } } }, m);
+  }
+
+  // 4. Energy vs throughput with the paper's power-law fit (energy ~ a * throughput^-b).
+  const withEnergy = ok.filter((p) => p.energy_per_sample_j != null && p.throughput_samples_per_s > 0);
+  const s4 = section('Energy vs throughput', withEnergy.length ? 'Energy per sample against throughput, log-log, with a least-squares power-law fit.'
+    : 'Energy was not measured: no power probe works on the machine(s) of these runs (' + [...new Set(ok.map((p) => p.warnings).filter((w) => w && w.includes('power')).map((w) => w.split(';').find((x) => x.includes('power')).trim()))].join('; ') + ').');
+  if (withEnergy.length >= 2) {
+    const xs = withEnergy.map((p) => Math.log(p.throughput_samples_per_s)), ys = withEnergy.map((p) => Math.log(p.energy_per_sample_j));
+    const n = xs.length, mx = xs.reduce((a, b) => a + b) / n, my = ys.reduce((a, b) => a + b) / n;
+    const b = xs.reduce((s, x, i) => s + (x - mx) * (ys[i] - my), 0) / xs.reduce((s, x) => s + (x - mx) ** 2, 0);
+    const a = my - b * mx;
+    const ssr = ys.reduce((s, y, i) => s + (y - (a + b * xs[i])) ** 2, 0), sst = ys.reduce((s, y) => s + (y - my) ** 2, 0);
+    const lo = Math.min(...xs), hi = Math.max(...xs);
+    chart(s4, { type: 'scatter', data: { datasets: [
+      { label: 'points', backgroundColor: colorOf('energy'), data: withEnergy.map((p) => ({ x: p.throughput_samples_per_s, y: p.energy_per_sample_j })) },
+      { label: `fit: J/sample = ${Math.exp(a).toPrecision(3)} x throughput^${b.toFixed(2)} (R^2 ${(1 - ssr / sst).toFixed(2)})`, type: 'line', borderColor: '#000', pointRadius: 0,
+        data: [lo, hi].map((x) => ({ x: Math.exp(x), y: Math.exp(a + b * x) })) }] },
+      options: { scales: { x: { type: 'logarithmic', title: { display: true, text: 'samples/s' } }, y: { type: 'logarithmic', title: { display: true, text: 'J per sample' } } } } }, 'Energy per sample');
+  }
+
+  // 5. Latency percentiles at the smallest batch size of each configuration.
+  const s5 = section('Latency percentiles', 'p50 / p90 / p99 per query at each configuration\'s smallest batch size (estimator: sorted element at floor(n·p)).');
+  for (const m of models) {
+    const rows = byModel(ok, m).filter((p) => p.latency_p50_ms != null);
+    const configs = [...new Set(rows.map(configOf))];
+    const smallest = configs.map((c) => rows.filter((p) => configOf(p) === c).sort((a, b) => a.batch_size - b.batch_size || a.scenario.localeCompare(b.scenario))[0]);
+    if (!smallest.length) continue;
+    chart(s5, { type: 'bar', data: { labels: smallest.map((p) => `${configOf(p)} b${p.batch_size} ${p.scenario}`),
+      datasets: ['p50', 'p90', 'p99'].map((q) => ({ label: q, backgroundColor: colorOf('lat' + q), data: smallest.map((p) => p['latency_' + q + '_ms']) })) },
+      options: { scales: { y: { title: { display: true, text: 'ms' }, beginAtZero: true } } } }, m);
+  }
+
+  // 6. Pareto front of p99 latency vs throughput.
+  const s6 = section('Pareto front: latency vs throughput', 'Every measured point; the front holds the points no other point beats on both throughput and p99 latency.');
+  for (const m of models) {
+    const rows = byModel(ok, m).filter((p) => p.latency_p99_ms != null);
+    if (!rows.length) continue;
+    const front = rows.filter((p) => !rows.some((q) => q !== p && q.throughput_samples_per_s >= p.throughput_samples_per_s && q.latency_p99_ms <= p.latency_p99_ms &&
+      (q.throughput_samples_per_s > p.throughput_samples_per_s || q.latency_p99_ms < p.latency_p99_ms))).sort((a, b) => a.latency_p99_ms - b.latency_p99_ms);
+    chart(s6, { type: 'scatter', data: { datasets: [
+      ...[...new Set(rows.map(configOf))].map((c) => ({ label: c, backgroundColor: colorOf(c), data: rows.filter((p) => configOf(p) === c).map((p) => ({ x: p.latency_p99_ms, y: p.throughput_samples_per_s, b: p.batch_size })) })),
+      { label: 'Pareto front', type: 'line', borderColor: '#000', pointRadius: 0, data: front.map((p) => ({ x: p.latency_p99_ms, y: p.throughput_samples_per_s })) }] },
+      options: { scales: { x: { type: 'logarithmic', title: { display: true, text: 'p99 latency (ms)' } }, y: { title: { display: true, text: 'samples/s' } } } } }, m);
+  }
+
+  // 7. Best configuration per model.
+  const s7 = section('Best configuration per model');
+  const best = (rows, key, better) => rows.filter((p) => p[key] != null).reduce((a, p) => (a == null || better(p[key], a[key]) ? p : a), null);
+  table(s7, ['model', 'highest throughput', 'lowest p99 latency', 'lowest peak memory'], models.map((m) => {
+    const rows = byModel(ok, m);
+    const t = best(rows, 'throughput_samples_per_s', (x, y) => x > y), l = best(rows, 'latency_p99_ms', (x, y) => x < y), mm = best(rows, 'host_peak_rss_inference_bytes', (x, y) => x < y);
+    return [m, t && `${configOf(t)} b${t.batch_size}: ${fmt(t.throughput_samples_per_s)} samples/s`, l && `${configOf(l)} b${l.batch_size} ${l.scenario}: ${fmt(l.latency_p99_ms)} ms`,
+      mm && `${configOf(mm)} b${mm.batch_size}: ${fmt(mib(mm.host_peak_rss_inference_bytes), 0)} MiB`];
+  }));
+
+  // 8. Failed points, with their reasons (the paper silently skipped them).
+  const s8 = section(`Failed points (${failed.length})`);
+  if (failed.length) table(s8, ['point', 'phase', 'reason'], failed.map((p) => [p.label, p.error_phase, p.error]));
+  else s8.appendChild(Object.assign(document.createElement('p'), { textContent: 'None.' }));
+
+  // Runs and their environments.
+  const s9 = section('Runs and environment');
+  table(s9, ['run', 'plan', 'host', 'started', 'ended', 'status', 'points', 'environment'], data.runs.map((r) => [r.run_id, r.plan_name, r.host, r.started_at, r.ended_at, r.status, r.points,
+    Object.entries(JSON.parse(r.environment_json || '{}')).map(([k, v]) => `${k}: ${v}`).join('<br>')]));
+
+  document.body.dataset.chartsRendered = String(rendered);
+  document.body.dataset.errors = errors.join(' | ');
+})();

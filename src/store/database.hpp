@@ -1,0 +1,60 @@
+#pragma once
+// The results database (SQLite, one file). Schema version 1, documented in docs/database.md:
+//   meta(key, value)                          schema_version, created_by
+//   runs(run_id, plan_name, plan_path, plan_text, environment_json, host, started_at, ended_at,
+//   status) points(run_id, point_id, group_id, label, model, framework, model_file, scenario,
+//   batch_size,
+//          device, requested_json, status, error, error_phase, finished_at)
+//   metrics(run_id, point_id, <every RunRecord field, typed>)
+//   repeats(run_id, point_id, repeat, throughput_samples_per_s, latency_p99_ms, duration_s)
+//   samples(run_id, point_id, seq, latency_ms)            raw per-query latencies
+//   failures(run_id, point_id, phase, reason)
+// Each point is written in its own transaction, so a kill -9 loses at most the point in flight.
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "infbench/environment.hpp"
+#include "infbench/record.hpp"
+
+struct sqlite3;
+
+namespace infbench {
+
+inline constexpr int kDatabaseSchemaVersion = 1;
+
+struct PointIdentity {
+  std::string point_id, group_id, label, model, framework, model_file, scenario;
+  std::int64_t batch_size = 0, device = -1;
+  nlohmann::json requested;
+};
+
+class ResultStore {
+ public:
+  explicit ResultStore(const std::filesystem::path& path);  // opens or creates; checks the schema
+  ~ResultStore();
+  ResultStore(const ResultStore&) = delete;
+  ResultStore& operator=(const ResultStore&) = delete;
+
+  std::int64_t begin_run(const std::string& plan_name, const std::filesystem::path& plan_path,
+                         const std::string& plan_text, const Environment& environment);
+  std::optional<std::int64_t> latest_run(const std::string& plan_name);
+  std::set<std::string> stored_points(std::int64_t run);
+  void add_point(std::int64_t run, const PointIdentity& point, const RunResult& result);
+  void end_run(std::int64_t run, const std::string& status);
+
+  // Every point of a run (all runs when nullopt) joined with its metrics, one JSON object each.
+  nlohmann::json point_rows(std::optional<std::int64_t> run);
+  nlohmann::json run_rows();
+  std::vector<double> repeat_throughputs(std::int64_t run, const std::string& point_id);
+
+ private:
+  void exec(const std::string& sql);
+  sqlite3* db_ = nullptr;
+  std::filesystem::path path_;
+};
+
+}  // namespace infbench

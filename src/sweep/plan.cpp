@@ -1,0 +1,368 @@
+#include "plan.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "../core/file_key.hpp"
+
+namespace infbench {
+namespace {
+
+// Fields of a plan file; anything else is refused (typos must not silently do nothing).
+const std::set<std::string> kTopKeys = {"name",        "models_dir", "models",  "frameworks",
+                                        "batch_sizes", "devices",    "threads", "scenarios",
+                                        "measure",     "timeout_s",  "exclude"};
+const std::set<std::string> kMeasureKeys = {
+    "min_duration_s",    "min_queries", "max_duration_s",   "warmup_s", "warmup_queries",
+    "samples_per_query", "target_qps",  "latency_bound_ms", "repeat",   "seed",
+    "pool_samples",      "overlap",     "idle_power_s"};
+// Settings a framework entry may list that are Params fields; other keys are framework options.
+const std::set<std::string> kParamKeys = {"optimization", "precision", "cache_dir", "file"};
+
+class PlanError {
+ public:
+  PlanError(const std::filesystem::path& path, const YAML::Node& node) : path_(path), node_(node) {}
+  [[noreturn]] void fail(const std::string& field, const std::string& what) const {
+    const auto mark = node_.Mark();
+    const std::string line = mark.line >= 0 ? ":" + std::to_string(mark.line + 1) : "";
+    throw Error(ErrorKind::invalid_argument, path_.string() + line + ": " + field + ": " + what);
+  }
+
+ private:
+  std::filesystem::path path_;
+  YAML::Node node_;
+};
+
+std::vector<std::string> scalar_list(const std::filesystem::path& path, const YAML::Node& node,
+                                     const std::string& field) {
+  std::vector<std::string> out;
+  if (node.IsScalar()) return {node.as<std::string>()};
+  if (!node.IsSequence()) PlanError(path, node).fail(field, "expected a value or a list of values");
+  for (const auto& item : node) {
+    if (!item.IsScalar()) PlanError(path, item).fail(field, "expected plain values in the list");
+    out.push_back(item.as<std::string>());
+  }
+  if (out.empty()) PlanError(path, node).fail(field, "the list is empty");
+  return out;
+}
+
+std::vector<long long> int_list(const std::filesystem::path& path, const YAML::Node& node,
+                                const std::string& field, long long min) {
+  std::vector<long long> out;
+  for (const auto& text : scalar_list(path, node, field)) {
+    try {
+      std::size_t used = 0;
+      const long long v = std::stoll(text, &used);
+      if (used != text.size() || v < min) throw std::invalid_argument(text);
+      out.push_back(v);
+    } catch (const std::exception&) {
+      PlanError(path, node)
+          .fail(field, "'" + text + "' is not an integer >= " + std::to_string(min));
+    }
+  }
+  return out;
+}
+
+double number(const std::filesystem::path& path, const YAML::Node& node, const std::string& field) {
+  try {
+    return node.as<double>();
+  } catch (const YAML::Exception&) {
+    PlanError(path, node).fail(field, "expected a number");
+  }
+}
+
+RunConfig read_measure(const std::filesystem::path& path, const YAML::Node& node) {
+  RunConfig c;
+  c.min_duration_s = 3;
+  c.min_queries = 3;
+  c.warmup_s = 0.5;
+  c.warmup_queries = 1;
+  c.max_duration_s = 120;
+  if (!node) return c;
+  if (!node.IsMap()) PlanError(path, node).fail("measure", "expected a mapping of settings");
+  for (const auto& kv : node) {
+    const auto key = kv.first.as<std::string>();
+    if (!kMeasureKeys.contains(key)) {
+      PlanError(path, kv.first)
+          .fail("measure." + key,
+                "unknown setting; valid: min_duration_s, min_queries, "
+                "max_duration_s, warmup_s, warmup_queries, "
+                "samples_per_query, target_qps, latency_bound_ms, "
+                "repeat, seed, pool_samples, overlap, idle_power_s");
+    }
+    const double v = key == "overlap" ? 0 : number(path, kv.second, "measure." + key);
+    if (key == "min_duration_s") c.min_duration_s = v;
+    if (key == "min_queries") c.min_queries = static_cast<std::int64_t>(v);
+    if (key == "max_duration_s") c.max_duration_s = v;
+    if (key == "warmup_s") c.warmup_s = v;
+    if (key == "warmup_queries") c.warmup_queries = static_cast<std::int64_t>(v);
+    if (key == "samples_per_query") c.samples_per_query = static_cast<std::int64_t>(v);
+    if (key == "target_qps") c.target_qps = v;
+    if (key == "latency_bound_ms") c.latency_bound_ms = v;
+    if (key == "repeat") c.repeat = static_cast<int>(v);
+    if (key == "seed") c.seed = static_cast<std::uint64_t>(v);
+    if (key == "pool_samples") c.pool_samples = static_cast<std::int64_t>(v);
+    if (key == "idle_power_s") c.idle_power_s = v;
+    if (key == "overlap") c.overlap = kv.second.as<bool>();
+  }
+  return c;
+}
+
+// Cartesian product of a framework's settings axes, in file order.
+std::vector<std::vector<std::pair<std::string, std::string>>> settings_grid(
+    const std::filesystem::path& path, const YAML::Node& node, const std::string& framework) {
+  std::vector<std::vector<std::pair<std::string, std::string>>> grid{{}};
+  if (!node || node.IsNull()) return grid;
+  if (!node.IsMap())
+    PlanError(path, node).fail("frameworks." + framework, "expected a mapping of settings");
+  for (const auto& kv : node) {
+    const auto key = kv.first.as<std::string>();
+    const auto values = scalar_list(path, kv.second, "frameworks." + framework + "." + key);
+    std::vector<std::vector<std::pair<std::string, std::string>>> next;
+    for (const auto& partial : grid) {
+      for (const auto& v : values) {
+        auto combo = partial;
+        combo.emplace_back(key, v);
+        next.push_back(std::move(combo));
+      }
+    }
+    grid = std::move(next);
+  }
+  return grid;
+}
+
+// The zoo manifest maps a model name to its files per framework.
+struct Zoo {
+  nlohmann::json manifest;
+  std::filesystem::path dir;
+
+  std::filesystem::path file_for(const std::string& model, const std::string& framework,
+                                 long long batch, const std::string& explicit_file) const {
+    if (framework == "fake") return model;  // the fake backend needs no file
+    if (!explicit_file.empty()) return dir / model / explicit_file;
+    if (!manifest.contains("models") || !manifest["models"].contains(model)) return {};
+    const auto& files = manifest["models"][model]["files"];
+    auto path_of = [&](const std::string& kind) -> std::filesystem::path {
+      return files.contains(kind) ? dir / files[kind]["path"].get<std::string>()
+                                  : std::filesystem::path();
+    };
+    if (framework == "onnxruntime") return path_of("onnx");
+    if (framework == "libtorch") return path_of("torchscript");
+    if (framework == "opencv") {
+      const auto dynamic = path_of("opencv");
+      return dynamic.empty() ? path_of("opencv_b" + std::to_string(batch)) : dynamic;
+    }
+    return path_of(framework);
+  }
+};
+
+bool excluded(const std::vector<std::map<std::string, std::string>>& rules, const PlanPoint& p) {
+  const std::map<std::string, std::string> facts = {
+      {"model", p.model},
+      {"framework", p.framework},
+      {"batch_size", std::to_string(p.params.batch_size)},
+      {"device", std::to_string(p.params.device)},
+      {"scenario", std::string(to_string(p.config.scenario))}};
+  for (const auto& rule : rules) {
+    bool all = true;
+    for (const auto& [k, v] : rule) {
+      const auto it = facts.find(k);
+      all = all && it != facts.end() && it->second == v;
+    }
+    if (all) return true;
+  }
+  return false;
+}
+
+void apply_override(YAML::Node root, const std::string& text) {
+  const auto [key, value] = parse_key_value(text);
+  YAML::Node parsed = YAML::Load(value);
+  const auto dot = key.find('.');
+  if (dot == std::string::npos) {
+    root[key] = parsed;
+  } else {
+    root[key.substr(0, dot)][key.substr(dot + 1)] = parsed;
+  }
+}
+
+std::string definition(const PlanPoint& p, bool with_batch) {
+  std::ostringstream out;
+  out << p.model << '|' << p.framework << '|' << p.model_file.string() << '|' << p.params.device
+      << '|' << p.params.threads << '|' << p.params.precision << '|' << p.params.optimization << '|'
+      << p.params.cache_dir.string();
+  for (const auto& [k, v] : p.params.options) out << '|' << k << '=' << v;
+  if (with_batch) {
+    const auto& c = p.config;
+    out << "|b" << p.params.batch_size << '|' << to_string(c.scenario) << '|' << c.min_duration_s
+        << '|' << c.min_queries << '|' << c.warmup_s << '|' << c.warmup_queries << '|'
+        << c.samples_per_query << '|' << c.target_qps << '|' << c.latency_bound_ms << '|'
+        << c.repeat << '|' << c.seed << '|' << c.overlap;
+  }
+  return out.str();
+}
+
+std::string short_hash(const std::string& text) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a64(text)));
+  return std::string(hex, 12);
+}
+
+}  // namespace
+
+std::string PlanPoint::label() const {
+  std::string settings;
+  if (!params.optimization.empty()) settings += " optimization=" + params.optimization;
+  for (const auto& [k, v] : params.options) settings += " " + k + "=" + v;
+  return model + " " + framework + settings + " batch " + std::to_string(params.batch_size) + " " +
+         std::string(to_string(config.scenario)) +
+         (params.device >= 0 ? " gpu" + std::to_string(params.device) : "");
+}
+
+std::size_t Plan::point_count() const {
+  std::size_t n = 0;
+  for (const auto& g : groups) n += g.points.size();
+  return n;
+}
+
+Plan load_plan(const std::filesystem::path& path, const std::vector<std::string>& overrides) {
+  std::ifstream in(path);
+  if (!in) throw Error(ErrorKind::not_found, path.string() + ": plan file not found");
+  Plan plan;
+  plan.path = path;
+  plan.text.assign(std::istreambuf_iterator<char>(in), {});
+  YAML::Node root;
+  try {
+    root = YAML::Load(plan.text);
+    for (const auto& o : overrides) apply_override(root, o);
+  } catch (const YAML::Exception& e) {
+    const std::string line = e.mark.line >= 0 ? ":" + std::to_string(e.mark.line + 1) : "";
+    throw Error(ErrorKind::invalid_argument, path.string() + line + ": YAML error: " + e.msg);
+  }
+  if (!root.IsMap())
+    PlanError(path, root).fail("(top level)", "expected a mapping (name:, models:, ...)");
+  for (const auto& kv : root) {
+    const auto key = kv.first.as<std::string>();
+    if (!kTopKeys.contains(key)) {
+      PlanError(path, kv.first)
+          .fail(key,
+                "unknown field; valid: name, models_dir, models, frameworks, batch_sizes, "
+                "devices, threads, scenarios, measure, timeout_s, exclude");
+    }
+  }
+  for (const char* required : {"models", "frameworks", "batch_sizes"}) {
+    if (!root[required]) PlanError(path, root).fail(required, "missing (required)");
+  }
+  plan.name = root["name"] ? root["name"].as<std::string>() : path.stem().string();
+  if (root["timeout_s"]) plan.timeout_s = number(path, root["timeout_s"], "timeout_s");
+
+  Zoo zoo;
+  zoo.dir =
+      root["models_dir"] ? std::filesystem::path(root["models_dir"].as<std::string>()) : "models";
+  if (zoo.dir.is_relative() && !std::filesystem::exists(zoo.dir))
+    zoo.dir = path.parent_path() / zoo.dir;
+  if (std::ifstream manifest(zoo.dir / "manifest.json"); manifest) {
+    try {
+      zoo.manifest = nlohmann::json::parse(manifest);
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(ErrorKind::invalid_argument,
+                  (zoo.dir / "manifest.json").string() + ": " + e.what());
+    }
+  }
+
+  const auto models = scalar_list(path, root["models"], "models");
+  const auto batches = int_list(path, root["batch_sizes"], "batch_sizes", 1);
+  const auto devices =
+      root["devices"] ? int_list(path, root["devices"], "devices", -1) : std::vector<long long>{-1};
+  const auto threads =
+      root["threads"] ? int_list(path, root["threads"], "threads", 0) : std::vector<long long>{0};
+  std::vector<Scenario> scenarios;
+  for (const auto& s : root["scenarios"] ? scalar_list(path, root["scenarios"], "scenarios")
+                                         : std::vector<std::string>{"offline"}) {
+    try {
+      scenarios.push_back(parse_scenario(s));
+    } catch (const Error& e) {
+      PlanError(path, root["scenarios"]).fail("scenarios", e.what());
+    }
+  }
+  const RunConfig measure = read_measure(path, root["measure"]);
+  std::vector<std::map<std::string, std::string>> exclusions;
+  if (root["exclude"]) {
+    if (!root["exclude"].IsSequence())
+      PlanError(path, root["exclude"]).fail("exclude", "expected a list of mappings");
+    for (const auto& rule : root["exclude"]) {
+      std::map<std::string, std::string> r;
+      for (const auto& kv : rule) r[kv.first.as<std::string>()] = kv.second.as<std::string>();
+      exclusions.push_back(std::move(r));
+    }
+  }
+  const auto& fw_node = root["frameworks"];
+  if (!fw_node.IsMap())
+    PlanError(path, fw_node).fail("frameworks", "expected a mapping: name -> settings");
+
+  for (const auto& model : models) {
+    for (const auto& fw : fw_node) {
+      const auto framework = fw.first.as<std::string>();
+      for (const auto& combo : settings_grid(path, fw.second, framework)) {
+        for (const auto device : devices) {
+          for (const auto thread_count : threads) {
+            std::map<std::string, LoadGroup> by_file;  // static-batch files split a group
+            std::vector<std::string> order;
+            for (const auto batch : batches) {
+              for (const auto scenario : scenarios) {
+                PlanPoint p;
+                p.model = model;
+                p.framework = framework;
+                p.params.batch_size = static_cast<int>(batch);
+                p.params.device = static_cast<int>(device);
+                p.params.threads = static_cast<int>(thread_count);
+                std::string explicit_file;
+                for (const auto& [k, v] : combo) {
+                  if (k == "optimization")
+                    p.params.optimization = v;
+                  else if (k == "precision")
+                    p.params.precision = v;
+                  else if (k == "cache_dir")
+                    p.params.cache_dir = v;
+                  else if (k == "file")
+                    explicit_file = v;
+                  else
+                    p.params.options[k] = v;
+                }
+                p.config = measure;
+                p.config.scenario = scenario;
+                if (excluded(exclusions, p)) continue;
+                p.model_file = std::filesystem::exists(model)
+                                   ? std::filesystem::path(model)
+                                   : zoo.file_for(model, framework, batch, explicit_file);
+                if (p.model_file.empty()) {
+                  PlanError(path, root["models"])
+                      .fail("models", "'" + model + "' has no " + framework + " file in " +
+                                          (zoo.dir / "manifest.json").string() +
+                                          " (build it with tools/model_zoo.py)");
+                }
+                p.id = short_hash(definition(p, true));
+                p.group_id = short_hash(definition(p, false));
+                auto& group = by_file[p.group_id];
+                if (group.id.empty()) {
+                  group.id = p.group_id;
+                  order.push_back(p.group_id);
+                }
+                group.points.push_back(std::move(p));
+              }
+            }
+            for (const auto& id : order) plan.groups.push_back(std::move(by_file[id]));
+          }
+        }
+      }
+    }
+  }
+  if (plan.groups.empty()) PlanError(path, root).fail("(plan)", "expands to no points");
+  return plan;
+}
+
+}  // namespace infbench

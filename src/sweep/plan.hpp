@@ -1,0 +1,44 @@
+#pragma once
+// Sweep plans: axes of values in a YAML file, expanded once into flat points. Points that share a
+// loaded model (same model file, framework, settings and device) form a load group, so a model is
+// loaded once for all its batch sizes and scenarios. Every point has a stable id (a hash of what
+// defines it), which is what --resume and compare match on.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "infbench/params.hpp"
+#include "infbench/runner.hpp"
+
+namespace infbench {
+
+struct PlanPoint {
+  std::string id;        // stable: hash of the point's definition
+  std::string group_id;  // stable: hash of the load group's definition
+  std::string model;     // zoo name (or the path given)
+  std::string framework;
+  std::filesystem::path model_file;
+  Params params;  // batch_size included
+  RunConfig config;
+  std::string label() const;  // "resnet50 onnxruntime optimization=all batch 8 offline"
+};
+
+struct LoadGroup {
+  std::string id;
+  std::vector<PlanPoint> points;  // same model file, framework, settings, device
+};
+
+struct Plan {
+  std::string name;
+  std::filesystem::path path;
+  std::string text;        // the YAML as read, stored with the run
+  double timeout_s = 900;  // per load group (child process)
+  std::vector<LoadGroup> groups;
+  std::size_t point_count() const;
+};
+
+// Reads and expands a plan. Every problem is an Error naming the file, line and field. `overrides`
+// are "key=value" pairs applied on top of the file (e.g. "batch_sizes=[1,8]", "measure.repeat=3").
+Plan load_plan(const std::filesystem::path& path, const std::vector<std::string>& overrides = {});
+
+}  // namespace infbench

@@ -1,0 +1,281 @@
+#include "sweep.hpp"
+
+#include <fcntl.h>
+#include <fmt/core.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <map>
+
+#include "../store/database.hpp"
+#include "infbench/environment.hpp"
+#include "infbench/report.hpp"
+
+namespace infbench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string format_duration(double seconds) {
+  const auto s = static_cast<long long>(seconds);
+  return s >= 3600 ? fmt::format("{}h{:02}m", s / 3600, s / 60 % 60)
+                   : fmt::format("{}m{:02}s", s / 60, s % 60);
+}
+
+// A live line on a terminal; plain periodic lines otherwise (CI logs, files).
+class Progress {
+ public:
+  Progress(std::size_t total, std::size_t skipped)
+      : total_(total), done_(skipped), skipped_(skipped) {}
+  void point(const std::string& label, const std::string& phase) {
+    current_ = label + " [" + phase + "]";
+    show(false);
+  }
+  void finished(const std::string& label, const std::string& status) {
+    ++done_;
+    current_ = label + " -> " + status;
+    show(true);
+  }
+  void close() const {
+    if (tty_) fmt::print(stderr, "\n");
+  }
+
+ private:
+  void show(bool completed) {
+    const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
+    const auto measured = done_ - skipped_;
+    const std::string eta = measured > 0 ? format_duration(elapsed / static_cast<double>(measured) *
+                                                           static_cast<double>(total_ - done_))
+                                         : "?";
+    const auto line = fmt::format("[{}/{}] {} elapsed, ETA {}: {}", done_, total_,
+                                  format_duration(elapsed), eta, current_);
+    if (tty_) {
+      fmt::print(stderr, "\r\033[K{}", line.substr(0, 160));
+    } else if (completed || elapsed - last_print_ > 30) {
+      fmt::print(stderr, "{}\n", line);
+      last_print_ = elapsed;
+    }
+  }
+  std::size_t total_, done_, skipped_;
+  std::string current_;
+  bool tty_ = ::isatty(STDERR_FILENO) == 1;
+  Clock::time_point start_ = Clock::now();
+  double last_print_ = -1e9;
+};
+
+std::atomic<bool> g_interrupted = false;
+void on_interrupt(int) { g_interrupted = true; }
+
+std::string describe_exit(int status, bool timed_out, double timeout_s) {
+  if (timed_out)
+    return fmt::format("timeout: the load group exceeded {:.0f} s and was killed", timeout_s);
+  if (WIFSIGNALED(status)) {
+    const int sig = WTERMSIG(status);
+    std::string what = fmt::format("crashed with signal {} ({})", sig, strsignal(sig));
+    if (sig == SIGKILL) what += ": killed from outside, most likely by the out-of-memory killer";
+    return what;
+  }
+  if (WIFEXITED(status))
+    return fmt::format("worker exited with code {} before finishing", WEXITSTATUS(status));
+  return "worker ended abnormally";
+}
+
+PointIdentity identity_of(const PlanPoint& p) {
+  return {p.id,
+          p.group_id,
+          p.label(),
+          p.model,
+          p.framework,
+          p.model_file.string(),
+          std::string(to_string(p.config.scenario)),
+          p.params.batch_size,
+          p.params.device,
+          point_to_json(p)};
+}
+
+struct Child {
+  pid_t pid = -1;
+  int results_fd = -1;
+};
+
+Child spawn_worker(const std::vector<PlanPoint>& points, const std::filesystem::path& log) {
+  int to_child[2], from_child[2];
+  if (::pipe2(to_child, O_CLOEXEC) != 0 || ::pipe2(from_child, O_CLOEXEC) != 0) {
+    throw Error(ErrorKind::io, "sweep: cannot create pipes");
+  }
+  const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  const pid_t pid = ::fork();
+  if (pid < 0) throw Error(ErrorKind::io, "sweep: fork failed");
+  if (pid == 0) {
+    ::dup2(to_child[0], STDIN_FILENO);
+    ::dup2(from_child[1], 3);
+    if (log_fd >= 0) {
+      ::dup2(log_fd, STDOUT_FILENO);
+      ::dup2(log_fd, STDERR_FILENO);
+    }
+    ::execl("/proc/self/exe", "infbench", "sweep-worker", static_cast<char*>(nullptr));
+    std::_Exit(127);
+  }
+  ::close(to_child[0]);
+  ::close(from_child[1]);
+  if (log_fd >= 0) ::close(log_fd);
+  nlohmann::json group = nlohmann::json::array();
+  for (const auto& p : points) group.push_back(point_to_json(p));
+  const std::string text = group.dump();
+  std::size_t written = 0;
+  while (written < text.size()) {
+    const auto n = ::write(to_child[1], text.data() + written, text.size() - written);
+    if (n <= 0) break;  // the child died early: its exit status tells why
+    written += static_cast<std::size_t>(n);
+  }
+  ::close(to_child[1]);
+  return {pid, from_child[0]};
+}
+
+// Runs one load group; returns false if the sweep was interrupted.
+bool run_group(const LoadGroup& group, const std::vector<PlanPoint>& todo, double timeout_s,
+               ResultStore& store, std::int64_t run, Progress& progress,
+               const std::filesystem::path& log) {
+  Child child = spawn_worker(todo, log);
+  std::map<std::string, std::string> phase_of;  // last phase reported per point
+  std::map<std::string, bool> stored;
+  const auto deadline = Clock::now() + std::chrono::duration<double>(timeout_s);
+  std::string buffer;
+  bool timed_out = false;
+  for (;;) {
+    if (g_interrupted) break;
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) {
+      timed_out = true;
+      break;
+    }
+    pollfd fd{child.results_fd, POLLIN, 0};
+    const int ready = ::poll(&fd, 1, static_cast<int>(std::min<long long>(left, 500)));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) continue;
+    char chunk[65536];
+    const auto n = ::read(child.results_fd, chunk, sizeof chunk);
+    if (n <= 0) break;  // worker closed its end: finished or died
+    buffer.append(chunk, static_cast<std::size_t>(n));
+    for (auto nl = buffer.find('\n'); nl != std::string::npos; nl = buffer.find('\n')) {
+      const auto message = nlohmann::json::parse(buffer.substr(0, nl));
+      buffer.erase(0, nl + 1);
+      const std::string id = message.at("point");
+      const auto point =
+          std::find_if(todo.begin(), todo.end(), [&](const PlanPoint& p) { return p.id == id; });
+      if (point == todo.end()) continue;
+      if (message.at("type") == "phase") {
+        phase_of[id] = message.at("phase");
+        progress.point(point->label(), phase_of[id]);
+      } else {
+        const auto result = result_from_json(message.at("result"));
+        store.add_point(run, identity_of(*point), result);
+        stored[id] = true;
+        progress.finished(point->label(), result.record.status);
+      }
+    }
+  }
+  if (timed_out || g_interrupted) ::kill(child.pid, SIGKILL);
+  ::close(child.results_fd);
+  int status = 0;
+  while (::waitpid(child.pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  const bool interrupted = g_interrupted || (WIFSIGNALED(status) && WTERMSIG(status) == SIGINT);
+  if (interrupted) return false;  // unfinished points stay missing: --resume runs them
+  const std::string reason = describe_exit(status, timed_out, timeout_s);
+  for (const auto& p : todo) {
+    if (stored[p.id]) continue;
+    RunResult failed;
+    failed.record.model = p.model_file.string();
+    failed.record.framework = p.framework;
+    failed.record.scenario = std::string(to_string(p.config.scenario));
+    failed.record.batch_size = p.params.batch_size;
+    failed.record.device = p.params.device;
+    failed.record.status = "failed";
+    failed.record.error = reason;
+    failed.record.error_phase =
+        phase_of.contains(p.id) ? phase_of[p.id] : (phase_of.empty() ? "load" : "pending");
+    store.add_point(run, identity_of(p), failed);
+    progress.finished(p.label(), "failed");
+  }
+  (void)group;
+  return true;
+}
+
+void print_dry_run(const Plan& plan) {
+  double estimate = 0;
+  for (const auto& group : plan.groups) {
+    estimate += 2;  // load
+    for (const auto& p : group.points) {
+      fmt::print("{}  group {}  {}  ({})\n", p.id, p.group_id, p.label(), p.model_file.string());
+      estimate += 1 + p.config.warmup_s + p.config.min_duration_s * p.config.repeat;
+    }
+  }
+  fmt::print(
+      "{} points in {} load groups; estimated at least {} (from the plan's durations; slow models "
+      "take longer: a point lasts until both min_duration_s and min_queries are met)\n",
+      plan.point_count(), plan.groups.size(), format_duration(estimate));
+}
+
+}  // namespace
+
+int run_sweep(const Plan& plan, const SweepOptions& options) {
+  if (options.dry_run) {
+    print_dry_run(plan);
+    return 0;
+  }
+  ResultStore store(options.db);
+  std::int64_t run = 0;
+  std::set<std::string> done;
+  if (options.resume) {
+    const auto last = store.latest_run(plan.name);
+    if (!last) {
+      throw Error(ErrorKind::not_found, options.db.string() + ": no earlier run of plan '" +
+                                            plan.name + "' to resume; run without --resume");
+    }
+    run = *last;
+    done = store.stored_points(run);
+  } else {
+    run = store.begin_run(plan.name, plan.path, plan.text, collect_environment());
+  }
+  std::size_t skipped = 0;
+  for (const auto& g : plan.groups) {
+    for (const auto& p : g.points) skipped += done.contains(p.id) ? 1 : 0;
+  }
+  fmt::print(stderr, "sweep '{}': run {} in {}, {} points ({} already stored)\n", plan.name, run,
+             options.db.string(), plan.point_count(), skipped);
+  Progress progress(plan.point_count(), skipped);
+  g_interrupted = false;
+  auto previous = std::signal(SIGINT, on_interrupt);
+  const auto log = std::filesystem::path(options.db.string() + ".worker.log");
+  bool complete = true;
+  for (const auto& group : plan.groups) {
+    std::vector<PlanPoint> todo;
+    for (const auto& p : group.points) {
+      if (!done.contains(p.id)) todo.push_back(p);
+    }
+    if (todo.empty()) continue;
+    if (!run_group(group, todo, plan.timeout_s, store, run, progress, log)) {
+      complete = false;
+      break;
+    }
+  }
+  std::signal(SIGINT, previous);
+  progress.close();
+  store.end_run(run, complete ? "complete" : "interrupted");
+  if (!complete) {
+    fmt::print(stderr, "sweep interrupted: stored points are kept; continue with --resume\n");
+    return 130;
+  }
+  fmt::print(stderr, "sweep complete: {} (worker output in {})\n", options.db.string(),
+             log.string());
+  return 0;
+}
+
+}  // namespace infbench

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# End-to-end checks of sweeps, the database, resume after kill -9, fault isolation, export, compare
+# and the HTML report (rendered in headless Chromium). Usage: sweep_checks.sh CHECK BIN SRC_DIR WORK_DIR
+set -euo pipefail
+check="$1"; bin="$2"; src="$3"; work="$4/$1"
+rm -rf "$work"; mkdir -p "$work"
+plans="$src/tests/sweep"
+q() { sqlite3 "$1" "$2"; }
+fail() { echo "FAIL: $*"; exit 1; }
+
+case "$check" in
+  dry_run)
+    out=$("$bin" sweep "$plans/fake-plan.yaml" --dry-run)
+    echo "$out" | tail -1
+    [[ $(echo "$out" | grep -c ' group ') == 12 ]] || fail "expected 12 points"
+    echo "$out" | tail -1 | grep -q "12 points in 2 load groups" || fail "summary line"
+    ;;
+  sweep_and_export)
+    "$bin" sweep "$plans/fake-plan.yaml" --db "$work/r.db"
+    [[ $(q "$work/r.db" "select count(*) from points where status='ok'") == 12 ]] || fail "12 ok points"
+    [[ $(q "$work/r.db" "select count(*) from metrics where m_throughput_samples_per_s > 0") == 12 ]] || fail "metrics"
+    [[ $(q "$work/r.db" "select count(distinct point_id) from samples") == 12 ]] || fail "raw samples"
+    [[ $(q "$work/r.db" "select value from meta where key='schema_version'") == 1 ]] || fail "schema version"
+    "$bin" export "$work/r.db" --format csv --out "$work/r.csv"
+    [[ $(wc -l < "$work/r.csv") == 13 ]] || fail "csv rows"
+    "$bin" export "$work/r.db" --format jsonl | python3 -c "import sys,json; rows=[json.loads(l) for l in sys.stdin]; assert len(rows)==12 and all('latency_p99_ms' in r for r in rows)"
+    # A second run of the same plan, then compare the two runs point by point.
+    "$bin" sweep "$plans/fake-plan.yaml" --db "$work/r.db" --set measure.repeat=2 >/dev/null 2>&1 || true
+    "$bin" sweep "$plans/fake-plan.yaml" --db "$work/r.db" --set measure.repeat=2
+    out=$("$bin" compare "$work/r.db" --baseline 2 --candidate 3)
+    echo "$out" | tail -1
+    echo "$out" | tail -1 | grep -q "12 matched points" || fail "compare"
+    ;;
+  kill9_resume)
+    # A slower plan; kill the whole sweep with SIGKILL once a few points are stored, then resume.
+    "$bin" sweep "$plans/fake-plan.yaml" --db "$work/k.db" --set measure.min_duration_s=0.6 &
+    pid=$!
+    for _ in $(seq 1 300); do
+      n=$(q "$work/k.db" "select count(*) from points" 2>/dev/null || echo 0)
+      [[ "$n" -ge 3 ]] && break
+      sleep 0.1
+    done
+    kill -9 "$pid"; pkill -9 -f "infbench sweep-worker" || true; wait "$pid" || true
+    before=$(q "$work/k.db" "select count(*) from points")
+    echo "stored before kill -9: $before of 12"
+    [[ "$before" -ge 3 && "$before" -lt 12 ]] || fail "kill happened too late or too early ($before)"
+    "$bin" sweep "$plans/fake-plan.yaml" --db "$work/k.db" --set measure.min_duration_s=0.6 --resume
+    [[ $(q "$work/k.db" "select count(*) from points") == 12 ]] || fail "12 points after resume"
+    [[ $(q "$work/k.db" "select count(distinct point_id) from points") == 12 ]] || fail "duplicates"
+    [[ $(q "$work/k.db" "select count(*) from runs") == 1 ]] || fail "resume must continue the same run"
+    [[ $(q "$work/k.db" "select count(*) from points where status='ok'") == 12 ]] || fail "all ok"
+    ;;
+  faults)
+    start=$(date +%s)
+    "$bin" sweep "$plans/faulty-plan.yaml" --db "$work/f.db"
+    q "$work/f.db" "select label, status, error_phase, error from points" | cut -c1-150
+    [[ $(q "$work/f.db" "select count(*) from points") == 12 ]] || fail "every point recorded"
+    [[ $(q "$work/f.db" "select count(*) from points where label like '%fault_at_batch=0%' and status='ok'") == 6 ]] || fail "healthy points"
+    [[ $(q "$work/f.db" "select count(*) from points where label like '%fault=throw fault_at_batch=8 batch 2%' and status='failed' and error_phase='measure'") == 1 ]] || fail "exception mid-run"
+    [[ $(q "$work/f.db" "select count(*) from points where label like '%fault=throw fault_at_batch=8 batch 8%' and status='ok'") == 1 ]] || fail "sweep goes on in the group after an exception"
+    [[ $(q "$work/f.db" "select count(*) from points where label like '%fault=abort fault_at_batch=8%' and error like 'crashed with signal 6%'") == 2 ]] || fail "abort recorded"
+    [[ $(q "$work/f.db" "select count(*) from points where label like '%fault=abort fault_at_batch=8 batch 2%' and error_phase='measure'") == 1 ]] || fail "crash phase"
+    [[ $(q "$work/f.db" "select count(*) from points where label like '%fault=hang fault_at_batch=8%' and error like 'timeout%'") == 2 ]] || fail "timeout recorded"
+    [[ $(q "$work/f.db" "select count(*) from failures") == 5 ]] || fail "failures table"
+    (( $(date +%s) - start < 60 )) || fail "took too long"
+    ;;
+  report)
+    "$bin" sweep "$plans/fake-plan.yaml" --db "$work/r.db"
+    "$bin" sweep "$plans/faulty-plan.yaml" --db "$work/r.db" --set timeout_s=2
+    "$bin" report "$work/r.db" --out "$work/report"
+    flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking
+           --disable-component-update --disable-sync --user-data-dir="$work/chrome" --window-size=1280,2400)
+    chromium "${flags[@]}" --virtual-time-budget=5000 --dump-dom "file://$work/report/index.html" > "$work/dom.html" 2>"$work/chrome.log"
+    rendered=$(grep -o 'data-charts-rendered="[0-9]*"' "$work/dom.html" | grep -o '[0-9]*' || echo 0)
+    errors=$(grep -o 'data-errors="[^"]*"' "$work/dom.html" || true)
+    echo "charts rendered: $rendered; $errors"
+    [[ "$rendered" -ge 6 ]] || fail "expected >= 6 charts, got $rendered"
+    [[ "$errors" == 'data-errors=""' ]] || fail "page errors: $errors"
+    [[ $(grep -c 'data-rendered="1"' "$work/dom.html") -ge 6 ]] || fail "chart boxes"
+    grep -q "Failed points (" "$work/dom.html" || fail "failed points table"
+    grep -qi "uncaught" "$work/chrome.log" && fail "console errors: $(grep -i uncaught "$work/chrome.log")"
+    mkdir -p "$4/artifacts"
+    chromium "${flags[@]}" --virtual-time-budget=5000 --screenshot="$4/artifacts/report.png" "file://$work/report/index.html" 2>/dev/null
+    [[ -s "$4/artifacts/report.png" ]] || fail "screenshot"
+    echo "screenshot: $4/artifacts/report.png"
+    ;;
+  bad_plans)
+    printf 'name: x\nmodels: [fake]\nframeworks: {fake: {}}\nbatch_sizes: [1, zero]\n' > "$work/p1.yaml"
+    "$bin" sweep "$work/p1.yaml" --dry-run 2>"$work/e1" && fail "accepted a bad batch size"
+    grep -q "p1.yaml:4: batch_sizes: 'zero' is not an integer >= 1" "$work/e1" || fail "$(cat "$work/e1")"
+    printf 'name: x\nmodels: [fake]\nframework: {fake: {}}\nbatch_sizes: [1]\n' > "$work/p2.yaml"
+    "$bin" sweep "$work/p2.yaml" --dry-run 2>"$work/e2" && fail "accepted an unknown field"
+    grep -q "p2.yaml:3: framework: unknown field" "$work/e2" || fail "$(cat "$work/e2")"
+    printf 'name: x\nmodels: [nosuchmodel]\nframeworks: {onnxruntime: {}}\nbatch_sizes: [1]\n' > "$work/p3.yaml"
+    "$bin" sweep "$work/p3.yaml" --dry-run 2>"$work/e3" && fail "accepted a missing model"
+    grep -q "models: 'nosuchmodel' has no onnxruntime file" "$work/e3" || fail "$(cat "$work/e3")"
+    printf 'name: x\nmodels: [fake\n' > "$work/p4.yaml"
+    "$bin" sweep "$work/p4.yaml" --dry-run 2>"$work/e4" && fail "accepted broken YAML"
+    grep -q "p4.yaml:.*YAML error" "$work/e4" || fail "$(cat "$work/e4")"
+    cat "$work"/e1 "$work"/e2 "$work"/e3 "$work"/e4
+    ;;
+  *) fail "unknown check $check" ;;
+esac
+echo "PASS $check"
