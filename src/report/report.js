@@ -85,11 +85,11 @@
   for (const m of models) {
     const rows = byModel(ok, m).filter((p) => p.host_peak_rss_inference_bytes != null);
     if (!rows.length) continue;
-    const sizes = [...new Set(rows.map((p) => p.batch_size))].sort((a, b) => a - b);
-    const pick = [...new Set([1, 32, 128].map((t) => sizes.reduce((best, s) => (Math.abs(Math.log2(s / t)) < Math.abs(Math.log2(best / t)) ? s : best), sizes[0])))];
     const configs = [...new Set(rows.map(configOf))];
-    chart(s3, { type: 'bar', data: { labels: configs, datasets: pick.map((b) => ({ label: `batch ${b}`, backgroundColor: colorOf('batch' + b),
-      data: configs.map((c) => { const p = rows.find((r) => configOf(r) === c && r.batch_size === b); return p ? mib(p.host_peak_rss_inference_bytes) : null; }) })) },
+    // Per configuration, the measured batch size nearest (in log scale) to 1, 32 and 128.
+    const nearest = (c, t) => rows.filter((r) => configOf(r) === c).reduce((best, r) => (best == null || Math.abs(Math.log2(r.batch_size / t)) < Math.abs(Math.log2(best.batch_size / t)) ? r : best), null);
+    chart(s3, { type: 'bar', data: { labels: configs, datasets: [1, 32, 128].map((t) => ({ label: `batch ${t} (or nearest measured)`, backgroundColor: colorOf('batch' + t),
+      data: configs.map((c) => { const p = nearest(c, t); return p ? mib(p.host_peak_rss_inference_bytes) : null; }) })) },
       options: { scales: { y: { title: { display: true, text: 'MiB' }, beginAtZero: true } } } }, m);
   }
 
