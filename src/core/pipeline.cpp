@@ -1,5 +1,8 @@
 #include "pipeline.hpp"
 
+#include <pthread.h>
+#include <sched.h>
+
 namespace infbench {
 
 Pipeline::Pipeline(Model& model, const SamplePool& pool, PipelineConfig config,
@@ -144,6 +147,10 @@ void Pipeline::compute(Job& job) {
 }
 
 void Pipeline::batcher_loop() {
+  if (config_.idle_priority_batcher) {
+    sched_param idle{};
+    pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
+  }
   try {
     while (auto job = next_job()) {
       prepare(*job);

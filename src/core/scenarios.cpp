@@ -1,5 +1,8 @@
 #include "scenarios.hpp"
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
@@ -71,6 +74,10 @@ PipelineConfig pipeline_config(const Model& model, const RunConfig& config) {
 // Offline: batches issued back to back; the pipeline's bounded queue paces the issuer.
 void offline(Pipeline& pipeline, CompletionLog& log, const PhaseLimits& limits, int batch_size,
              SampleSequence& samples, PhaseResult& result) {
+  // The issuer's timing does not matter offline (a query's issue time is when the pipeline accepts
+  // it): it runs only on cycles the framework leaves idle, like the batcher (pipeline.hpp).
+  sched_param idle{};
+  pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
   result.start = Clock::now();
   for (std::int64_t id = 0; !limits_met(limits, result.start, log.completed()); ++id) {
     if (interrupt_flag()) {
@@ -168,6 +175,7 @@ PhaseResult run_phase(Model& model, const SamplePool& pool, const RunConfig& con
   PipelineConfig pc = pipeline_config(model, config);
   const bool is_server = config.scenario == Scenario::server;
   pc.merge_queries = is_server;
+  pc.idle_priority_batcher = config.scenario == Scenario::offline;
   pc.max_pending = is_server ? 0 : pc.queue_depth;
   Pipeline pipeline(model, pool, pc, [&log](const QueryCompletion& c) { log.add(c); });
   // The issuer runs on its own thread; the framework runs on this one (see pipeline.hpp).

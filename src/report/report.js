@@ -21,7 +21,8 @@
     if (p.device >= 0) parts.push(`gpu${p.device}`);
     return parts.join(' ');
   };
-  const configOf = (p) => `${p.framework}${settingsOf(p) ? ' ' + settingsOf(p) : ''}`;
+  const multiRun = data.runs.length > 1;  // several runs: label each configuration with its run
+  const configOf = (p) => `${multiRun ? 'run' + p.run_id + ' ' : ''}${p.framework}${settingsOf(p) ? ' ' + settingsOf(p) : ''}`;
   const models = [...new Set(data.points.map(modelName))];
   function modelName(p) { const req = JSON.parse(p.requested_json || '{}'); return req.model || p.model; }
   const byModel = (rows, m) => rows.filter((p) => modelName(p) === m);
