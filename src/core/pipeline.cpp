@@ -148,8 +148,8 @@ void Pipeline::compute(Job& job) {
 
 void Pipeline::batcher_loop() {
   if (config_.idle_priority_batcher) {
-    sched_param idle{};
-    pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
+    sched_param batch{};
+    pthread_setschedparam(pthread_self(), SCHED_BATCH, &batch);
   }
   try {
     while (auto job = next_job()) {

@@ -421,9 +421,14 @@ void measure_loaded(Model& model, const std::filesystem::path& model_path, const
     if (first.latencies_ms.empty())
       throw Error(ErrorKind::framework, "first inference did not complete");
     r.first_inference_s = first.latencies_ms.front() / 1000;
-    // Warm-up in the scenario's query shape (offline's for the server: no overload while warming).
+    // Warm-up: single- and multi-stream warm up as they run; offline and server with one batch at
+    // a time (closed loop), so that warm-up stops when its limits are met instead of draining a
+    // pipeline issued ahead (which costs minutes per point for large models).
     RunConfig warm_config = config;
-    if (config.scenario == Scenario::server) warm_config.scenario = Scenario::offline;
+    if (config.scenario == Scenario::offline || config.scenario == Scenario::server) {
+      warm_config.scenario = Scenario::multi_stream;
+      warm_config.samples_per_query = model.batch_size();
+    }
     const auto warm = run_phase(model, pool, warm_config,
                                 {config.warmup_s, config.warmup_queries, config.warmup_s * 4 + 60},
                                 0, seq, config.seed + 1);

@@ -75,9 +75,10 @@ PipelineConfig pipeline_config(const Model& model, const RunConfig& config) {
 void offline(Pipeline& pipeline, CompletionLog& log, const PhaseLimits& limits, int batch_size,
              SampleSequence& samples, PhaseResult& result) {
   // The issuer's timing does not matter offline (a query's issue time is when the pipeline accepts
-  // it): it runs only on cycles the framework leaves idle, like the batcher (pipeline.hpp).
-  sched_param idle{};
-  pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
+  // it): like the batcher, it runs as SCHED_BATCH so that its wake-ups never preempt the
+  // framework's workers (pipeline.hpp).
+  sched_param batch{};
+  pthread_setschedparam(pthread_self(), SCHED_BATCH, &batch);
   result.start = Clock::now();
   for (std::int64_t id = 0; !limits_met(limits, result.start, log.completed()); ++id) {
     if (interrupt_flag()) {
