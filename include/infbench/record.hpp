@@ -43,7 +43,7 @@ struct RunRecord {
       latency_p95_ms, latency_p99_ms, latency_p999_ms, latency_max_ms, latency_stddev_ms;
   std::optional<double> latency_cv;
   std::optional<double> batch_compute_mean_ms;  // time inside the framework call per batch
-  bool stable = true;
+  std::optional<bool> stable;  // nullopt: too few queries to judge (docs/metrics.md)
   // Server scenario
   std::optional<double> target_qps, issued_qps, arrival_gap_cv, latency_bound_ms;
   std::string server_verdict;  // VALID | INVALID (reason) | empty outside the server scenario

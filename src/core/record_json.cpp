@@ -113,7 +113,10 @@ std::string console_summary(const RunResult& result) {
         show(r.latency_p95_ms), show(r.latency_p99_ms), show(r.latency_p999_ms),
         show(r.latency_max_ms), show(r.latency_mean_ms), show(r.latency_cv));
     out += fmt::format("  compute     {} ms per framework call; stable {}\n",
-                       show(r.batch_compute_mean_ms), r.stable ? "yes" : "NO");
+                       show(r.batch_compute_mean_ms),
+                       !r.stable   ? "not assessed"
+                       : *r.stable ? "yes"
+                                   : "NO");
   }
   if (!r.server_verdict.empty()) {
     out += fmt::format(

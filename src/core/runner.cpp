@@ -255,7 +255,8 @@ void fill_measurement(RunResult& result, const MeasuredPhases& m, const RunConfi
     r.latency_p99_ci95_high_ms = ci->high;
   }
   const double repeat_cv = throughputs.size() > 1 ? stddev(throughputs) / mean(throughputs) : 0;
-  r.stable = windows_ok && repeat_cv <= 0.05;
+  const bool judged = !few_queries || throughputs.size() > 1;
+  if (judged) r.stable = windows_ok && repeat_cv <= 0.05;
   if (!windows_ok) warn(r, "unstable: throughput of a third of the run differs >10% from the mean");
   if (few_queries) warn(r, "stability not assessed: fewer than 30 queries in a measured phase");
   if (repeat_cv > 0.05)

@@ -22,6 +22,8 @@
     return parts.join(' ');
   };
   const multiRun = data.runs.length > 1;  // several runs: label each configuration with its run
+  // Static-batch exports (OpenCV files for squeeze-excite models) are one load group per batch size.
+  const staticFile = (p) => { const m = /\.b(\d+)\.onnx$/.exec(p.model_file || ''); return m ? ` [b${m[1]} export]` : ''; };
   const configOf = (p) => `${multiRun ? 'run' + p.run_id + ' ' : ''}${p.framework}${settingsOf(p) ? ' ' + settingsOf(p) : ''}`;
   const models = [...new Set(data.points.map(modelName))];
   function modelName(p) { const req = JSON.parse(p.requested_json || '{}'); return req.model || p.model; }
@@ -74,7 +76,7 @@
     const rows = [...groups.values()];
     if (!rows.length) continue;
     const phaseNames = [...new Set(rows.flatMap((p) => (p.load_phases || '').split(';').filter(Boolean).map((kv) => kv.split('=')[0])))];
-    const labels = rows.map((p) => `${configOf(p)} (cache ${p.cache})`);
+    const labels = rows.map((p) => `${configOf(p)}${staticFile(p)} (cache ${p.cache})`);
     const datasets = phaseNames.map((ph) => ({ label: ph, backgroundColor: colorOf('phase:' + ph),
       data: rows.map((p) => { const kv = (p.load_phases || '').split(';').find((x) => x.startsWith(ph + '=')); return kv ? Number(kv.split('=')[1]) : 0; }) }));
     datasets.push({ label: 'first inference', backgroundColor: colorOf('phase:first'), data: rows.map((p) => p.first_inference_s) });

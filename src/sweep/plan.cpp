@@ -162,12 +162,16 @@ struct Zoo {
 };
 
 bool excluded(const std::vector<std::map<std::string, std::string>>& rules, const PlanPoint& p) {
-  const std::map<std::string, std::string> facts = {
+  // A rule matches on any of these facts, the framework settings included.
+  std::map<std::string, std::string> facts = {
       {"model", p.model},
       {"framework", p.framework},
       {"batch_size", std::to_string(p.params.batch_size)},
       {"device", std::to_string(p.params.device)},
-      {"scenario", std::string(to_string(p.config.scenario))}};
+      {"scenario", std::string(to_string(p.config.scenario))},
+      {"optimization", p.params.optimization},
+      {"precision", p.params.precision}};
+  for (const auto& [k, v] : p.params.options) facts[k] = v;
   for (const auto& rule : rules) {
     bool all = true;
     for (const auto& [k, v] : rule) {
