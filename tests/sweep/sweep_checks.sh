@@ -33,14 +33,16 @@ case "$check" in
     ;;
   kill9_resume)
     # A slower plan; kill the whole sweep with SIGKILL once a few points are stored, then resume.
-    "$bin" sweep "$plans/fake-plan.yaml" --db "$work/k.db" --set measure.min_duration_s=0.6 &
+    # In its own process group, so that kill -9 reaches the sweep and its worker and nothing else
+    # (other tests may run sweeps in parallel).
+    setsid "$bin" sweep "$plans/fake-plan.yaml" --db "$work/k.db" --set measure.min_duration_s=0.6 &
     pid=$!
     for _ in $(seq 1 300); do
       n=$(q "$work/k.db" "select count(*) from points" 2>/dev/null || echo 0)
       [[ "$n" -ge 3 ]] && break
       sleep 0.1
     done
-    kill -9 "$pid"; pkill -9 -f "infbench sweep-worker" || true; wait "$pid" || true
+    kill -9 -- "-$pid"; wait "$pid" || true
     before=$(q "$work/k.db" "select count(*) from points")
     echo "stored before kill -9: $before of 12"
     [[ "$before" -ge 3 && "$before" -lt 12 ]] || fail "kill happened too late or too early ($before)"
