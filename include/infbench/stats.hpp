@@ -26,6 +26,12 @@ struct Interval {
 std::optional<Interval> bootstrap_mean_ci(std::span<const double> values, std::uint64_t seed,
                                           int resamples = 2000, double confidence = 0.95);
 
+// Percentile bootstrap of mean(numerator) / mean(denominator), each side resampled independently
+// (A-vs-B comparisons). Needs at least 2 values per side.
+std::optional<Interval> bootstrap_ratio_ci(std::span<const double> numerator,
+                                           std::span<const double> denominator, std::uint64_t seed,
+                                           int resamples = 2000, double confidence = 0.95);
+
 // Triton perf_analyzer's stability rule: every window's value within +-tolerance of their mean.
 bool windows_stable(std::span<const double> window_values, double tolerance = 0.10);
 

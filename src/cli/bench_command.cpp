@@ -9,15 +9,16 @@
 #include "commands.hpp"
 #include "infbench/report.hpp"
 #include "infbench/runner.hpp"
+#include "model_options.hpp"
 
 namespace infbench::cli {
 namespace {
 
 struct BenchOptions {
-  std::string model, framework, scenario = "offline", optimization, cache_dir, json;
-  Params params;
+  ModelOptions m;
+  std::string scenario = "offline", json;
   RunConfig config;
-  std::vector<std::string> sets, inputs, input_shapes;
+  std::vector<std::string> inputs, input_shapes;
   bool no_overlap = false;
 };
 
@@ -48,9 +49,7 @@ void on_interrupt(int) {
 }
 
 void run(BenchOptions o) {
-  o.params.optimization = o.optimization;
-  o.params.cache_dir = o.cache_dir;
-  for (const auto& kv : o.sets) o.params.options.insert(parse_key_value(kv));
+  const Params params = o.m.to_params();
   o.config.scenario = parse_scenario(o.scenario);
   o.config.overlap = !o.no_overlap;
   for (const auto& f : o.inputs) o.config.input_files.emplace_back(f);
@@ -62,7 +61,7 @@ void run(BenchOptions o) {
     }
   }
   std::signal(SIGINT, on_interrupt);
-  const RunResult result = run_benchmark(o.framework, o.model, o.params, o.config);
+  const RunResult result = run_benchmark(o.m.framework, o.m.model, params, o.config);
   std::signal(SIGINT, SIG_DFL);
   fmt::print("{}", console_summary(result));
   if (!o.json.empty()) {
@@ -88,20 +87,9 @@ void add_bench_command(CLI::App& app) {
   auto o = std::make_shared<BenchOptions>();
   auto* cmd =
       app.add_subcommand("bench", "Benchmark a model with one framework in a LoadGen scenario");
-  cmd->add_option("--model", o->model, "Model file")->required();
-  cmd->add_option("--framework", o->framework, "Framework name (see `infbench info`)")->required();
+  o->m.add_to(*cmd, "Model file");
   cmd->add_option("--scenario", o->scenario, "offline | single-stream | multi-stream | server")
       ->capture_default_str();
-  cmd->add_option("--device", o->params.device, "-1 = CPU, k = GPU k")->capture_default_str();
-  cmd->add_option("--batch-size", o->params.batch_size, "Samples per framework call")
-      ->capture_default_str();
-  cmd->add_option("--threads", o->params.threads, "Compute threads (0 = one per CPU)")
-      ->capture_default_str();
-  cmd->add_option("--precision", o->params.precision, "fp32, fp16, bf16 where offered")
-      ->capture_default_str();
-  cmd->add_option("--optimization", o->optimization, "Framework graph-optimisation level");
-  cmd->add_option("--cache-dir", o->cache_dir, "Optimised-model cache directory");
-  cmd->add_option("--set", o->sets, "Framework option key=value (repeatable)");
   auto& c = o->config;
   cmd->add_option("--min-duration-s", c.min_duration_s, "Measured phase lasts at least this")
       ->capture_default_str();

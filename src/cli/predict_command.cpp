@@ -12,17 +12,13 @@
 #include "commands.hpp"
 #include "infbench/model.hpp"
 #include "infbench/npy.hpp"
+#include "model_options.hpp"
 
 namespace infbench::cli {
 namespace {
 
 struct PredictOptions {
-  std::string model;
-  std::string framework;
-  Params params;
-  std::string optimization;
-  std::string cache_dir;
-  std::vector<std::string> sets;
+  ModelOptions m;
   std::vector<std::string> inputs;
   std::vector<std::string> outputs;
   int warmup_batches = 0;
@@ -103,7 +99,7 @@ void write_report(const PredictOptions& o, const Model& model, double first_infe
   nlohmann::ordered_json effective = nlohmann::ordered_json::object();
   for (const auto& [k, v] : model.effective_settings()) effective[k] = v;
   const nlohmann::ordered_json record = {
-      {"model", o.model},
+      {"model", o.m.model},
       {"framework", model.info().name},
       {"framework_version", model.info().framework_version},
       {"batch_size", model.batch_size()},
@@ -124,10 +120,7 @@ void write_report(const PredictOptions& o, const Model& model, double first_infe
 
 void run(const PredictOptions& o) {
   using Clock = std::chrono::steady_clock;
-  Params params = o.params;
-  params.optimization = o.optimization;
-  params.cache_dir = o.cache_dir;
-  for (const auto& kv : o.sets) params.options.insert(parse_key_value(kv));
+  const Params params = o.m.to_params();
 
   // Refuse unwritable destinations before any work.
   for (const auto& spec : o.outputs) check_writable(split_named(spec).second);
@@ -138,7 +131,7 @@ void run(const PredictOptions& o) {
     inputs.push_back({name, read_npy(path)});
   }
 
-  auto model = Model::load(o.framework, o.model, params);
+  auto model = Model::load(o.m.framework, o.m.model, params);
   const auto files = output_files(o.outputs, model.signature());
 
   const auto& timing = model.load_timing();
@@ -195,18 +188,7 @@ void run(const PredictOptions& o) {
 void add_predict_command(CLI::App& app) {
   auto o = std::make_shared<PredictOptions>();
   auto* cmd = app.add_subcommand("predict", "Run .npy inputs through a model with one framework");
-  cmd->add_option("--model", o->model, "Model file (.onnx, .ts, ...)")->required();
-  cmd->add_option("--framework", o->framework, "Framework name (see `infbench info`)")->required();
-  cmd->add_option("--device", o->params.device, "-1 = CPU, k = GPU k")->capture_default_str();
-  cmd->add_option("--batch-size", o->params.batch_size, "Samples per framework call")
-      ->capture_default_str();
-  cmd->add_option("--threads", o->params.threads, "Compute threads (0 = one per CPU)")
-      ->capture_default_str();
-  cmd->add_option("--precision", o->params.precision, "fp32, fp16, bf16 where offered")
-      ->capture_default_str();
-  cmd->add_option("--optimization", o->optimization, "Framework graph-optimisation level");
-  cmd->add_option("--cache-dir", o->cache_dir, "Optimised-model cache directory");
-  cmd->add_option("--set", o->sets, "Framework option key=value (repeatable)");
+  o->m.add_to(*cmd, "Model file (.onnx, .ts, ...)");
   cmd->add_option("--input", o->inputs, "[name=]file.npy (repeatable)")->required();
   cmd->add_option("--output", o->outputs, "[name=]file.npy (repeatable)")->required();
   cmd->add_option("--warmup", o->warmup_batches, "Batches run before the timed predict")

@@ -2,7 +2,6 @@
 #include <fmt/core.h>
 
 #include <map>
-#include <random>
 
 #include "infbench/error.hpp"
 
@@ -30,19 +29,7 @@ Comparison compare_throughput(const std::vector<double>& base, const std::vector
     c.verdict = "no interval (needs >= 2 repeats per side: measure.repeat)";
     return c;
   }
-  std::mt19937_64 rng(seed);
-  std::vector<double> ratios;
-  for (int i = 0; i < 2000; ++i) {
-    auto resampled_mean = [&](const std::vector<double>& v) {
-      std::uniform_int_distribution<std::size_t> pick(0, v.size() - 1);
-      double s = 0;
-      for (std::size_t k = 0; k < v.size(); ++k) s += v[pick(rng)];
-      return s / static_cast<double>(v.size());
-    };
-    ratios.push_back(resampled_mean(cand) / resampled_mean(base));
-  }
-  std::sort(ratios.begin(), ratios.end());
-  c.ci = Interval{percentile_sorted(ratios, 0.025), percentile_sorted(ratios, 0.975)};
+  c.ci = bootstrap_ratio_ci(cand, base, seed);
   c.verdict = c.ci->low > 1 ? "faster" : c.ci->high < 1 ? "slower" : "no significant difference";
   return c;
 }

@@ -36,20 +36,43 @@ double stddev(std::span<const double> values) {
   return std::sqrt(sum / static_cast<double>(values.size() - 1));
 }
 
+namespace {
+
+double resampled_mean(std::span<const double> values, std::mt19937_64& rng) {
+  std::uniform_int_distribution<std::size_t> pick(0, values.size() - 1);
+  double sum = 0;
+  for (std::size_t i = 0; i < values.size(); ++i) sum += values[pick(rng)];
+  return sum / static_cast<double>(values.size());
+}
+
+Interval percentile_interval(std::vector<double>& estimates, double confidence) {
+  std::sort(estimates.begin(), estimates.end());
+  const double tail = (1.0 - confidence) / 2.0;
+  return Interval{percentile_sorted(estimates, tail), percentile_sorted(estimates, 1.0 - tail)};
+}
+
+}  // namespace
+
 std::optional<Interval> bootstrap_mean_ci(std::span<const double> values, std::uint64_t seed,
                                           int resamples, double confidence) {
   if (values.size() < 2 || resamples < 10) return std::nullopt;
   std::mt19937_64 rng(seed);
-  std::uniform_int_distribution<std::size_t> pick(0, values.size() - 1);
   std::vector<double> means(static_cast<std::size_t>(resamples));
-  for (auto& m : means) {
-    double sum = 0;
-    for (std::size_t i = 0; i < values.size(); ++i) sum += values[pick(rng)];
-    m = sum / static_cast<double>(values.size());
+  for (auto& m : means) m = resampled_mean(values, rng);
+  return percentile_interval(means, confidence);
+}
+
+std::optional<Interval> bootstrap_ratio_ci(std::span<const double> numerator,
+                                           std::span<const double> denominator, std::uint64_t seed,
+                                           int resamples, double confidence) {
+  if (numerator.size() < 2 || denominator.size() < 2 || resamples < 10) return std::nullopt;
+  std::mt19937_64 rng(seed);
+  std::vector<double> ratios(static_cast<std::size_t>(resamples));
+  for (auto& r : ratios) {
+    const double top = resampled_mean(numerator, rng);
+    r = top / resampled_mean(denominator, rng);
   }
-  std::sort(means.begin(), means.end());
-  const double tail = (1.0 - confidence) / 2.0;
-  return Interval{percentile_sorted(means, tail), percentile_sorted(means, 1.0 - tail)};
+  return percentile_interval(ratios, confidence);
 }
 
 bool windows_stable(std::span<const double> window_values, double tolerance) {

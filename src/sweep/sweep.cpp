@@ -138,9 +138,8 @@ Child spawn_worker(const std::vector<PlanPoint>& points, const std::filesystem::
 }
 
 // Runs one load group; returns false if the sweep was interrupted.
-bool run_group(const LoadGroup& group, const std::vector<PlanPoint>& todo, double timeout_s,
-               ResultStore& store, std::int64_t run, Progress& progress,
-               const std::filesystem::path& log) {
+bool run_group(const std::vector<PlanPoint>& todo, double timeout_s, ResultStore& store,
+               std::int64_t run, Progress& progress, const std::filesystem::path& log) {
   Child child = spawn_worker(todo, log);
   std::map<std::string, std::string> phase_of;  // last phase reported per point
   std::map<std::string, bool> stored;
@@ -204,7 +203,6 @@ bool run_group(const LoadGroup& group, const std::vector<PlanPoint>& todo, doubl
     store.add_point(run, identity_of(p), failed);
     progress.finished(p.label(), "failed");
   }
-  (void)group;
   return true;
 }
 
@@ -261,7 +259,7 @@ int run_sweep(const Plan& plan, const SweepOptions& options) {
       if (!done.contains(p.id)) todo.push_back(p);
     }
     if (todo.empty()) continue;
-    if (!run_group(group, todo, plan.timeout_s, store, run, progress, log)) {
+    if (!run_group(todo, plan.timeout_s, store, run, progress, log)) {
       complete = false;
       break;
     }

@@ -50,3 +50,21 @@ TEST(Stats, WindowsStableWithinTenPercent) {
 
 }  // namespace
 }  // namespace infbench
+
+namespace infbench {
+namespace {
+
+TEST(Stats, BootstrapRatioIntervalBracketsTheRatioOfMeans) {
+  const std::vector<double> base{10, 10.2, 9.8, 10.1}, cand{12, 12.3, 11.8, 12.1};
+  const auto ci = bootstrap_ratio_ci(cand, base, 3);
+  ASSERT_TRUE(ci.has_value());
+  const double ratio = mean(cand) / mean(base);
+  EXPECT_LT(ci->low, ratio);
+  EXPECT_GT(ci->high, ratio);
+  EXPECT_GT(ci->low, 1.0);  // clearly faster: the interval excludes 1
+  EXPECT_EQ(bootstrap_ratio_ci(cand, base, 3)->low, ci->low);
+  EXPECT_FALSE(bootstrap_ratio_ci(std::vector<double>{1.0}, base, 3).has_value());
+}
+
+}  // namespace
+}  // namespace infbench

@@ -1,0 +1,28 @@
+#include "model_options.hpp"
+
+namespace infbench::cli {
+
+void ModelOptions::add_to(CLI::App& cmd, const std::string& model_help) {
+  cmd.add_option("--model", model, model_help)->required();
+  cmd.add_option("--framework", framework, "Framework name (see `infbench info`)")->required();
+  cmd.add_option("--device", params.device, "-1 = CPU, k = GPU k")->capture_default_str();
+  cmd.add_option("--batch-size", params.batch_size, "Samples per framework call")
+      ->capture_default_str();
+  cmd.add_option("--threads", params.threads, "Compute threads (0 = one per CPU)")
+      ->capture_default_str();
+  cmd.add_option("--precision", params.precision, "fp32, fp16, bf16 where offered")
+      ->capture_default_str();
+  cmd.add_option("--optimization", optimization, "Framework graph-optimisation level");
+  cmd.add_option("--cache-dir", cache_dir, "Optimised-model cache directory");
+  cmd.add_option("--set", sets, "Framework option key=value (repeatable)");
+}
+
+Params ModelOptions::to_params() const {
+  Params p = params;
+  p.optimization = optimization;
+  p.cache_dir = cache_dir;
+  for (const auto& kv : sets) p.options.insert(parse_key_value(kv));
+  return p;
+}
+
+}  // namespace infbench::cli
