@@ -9,6 +9,9 @@
 #ifdef INFBENCH_WITH_LIBTORCH
 #include "libtorch.hpp"
 #endif
+#ifdef INFBENCH_WITH_AOTINDUCTOR
+#include "aotinductor.hpp"
+#endif
 #ifdef INFBENCH_WITH_OPENCV
 #include "opencv.hpp"
 #endif
@@ -23,7 +26,10 @@ constexpr BackendEntry kBackends[] = {
     {"onnxruntime", "ONNX Runtime, CPU execution provider (.onnx)", &make_onnxruntime_backend},
 #endif
 #ifdef INFBENCH_WITH_LIBTORCH
-    {"libtorch", "LibTorch TorchScript (.ts/.pt)", &make_libtorch_backend},
+    {"libtorch", "LibTorch TorchScript (.ts/.pt), CPU and CUDA", &make_libtorch_backend},
+#endif
+#ifdef INFBENCH_WITH_AOTINDUCTOR
+    {"aotinductor", "PyTorch AOTInductor packages (.pt2)", &make_aotinductor_backend},
 #endif
 #ifdef INFBENCH_WITH_OPENCV
     {"opencv", "OpenCV DNN (.onnx, OpenCV-compatible export)", &make_opencv_backend},

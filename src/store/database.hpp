@@ -24,7 +24,7 @@ struct sqlite3;
 
 namespace infbench {
 
-inline constexpr int kDatabaseSchemaVersion = 1;
+inline constexpr int kDatabaseSchemaVersion = 2;  // 2: GPU record fields
 
 struct PointIdentity {
   std::string point_id, group_id, label, model, framework, model_file, scenario;

@@ -20,7 +20,7 @@ case "$check" in
     [[ $(q "$work/r.db" "select count(*) from points where status='ok'") == 12 ]] || fail "12 ok points"
     [[ $(q "$work/r.db" "select count(*) from metrics where m_throughput_samples_per_s > 0") == 12 ]] || fail "metrics"
     [[ $(q "$work/r.db" "select count(distinct point_id) from samples") == 12 ]] || fail "raw samples"
-    [[ $(q "$work/r.db" "select value from meta where key='schema_version'") == 1 ]] || fail "schema version"
+    [[ $(q "$work/r.db" "select value from meta where key='schema_version'") == 2 ]] || fail "schema version"
     "$bin" export "$work/r.db" --format csv --out "$work/r.csv"
     [[ $(wc -l < "$work/r.csv") == 13 ]] || fail "csv rows"
     "$bin" export "$work/r.db" --format jsonl | python3 -c "import sys,json; rows=[json.loads(l) for l in sys.stdin]; assert len(rows)==12 and all('latency_p99_ms' in r for r in rows)"
