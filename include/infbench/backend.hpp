@@ -93,4 +93,18 @@ class Backend {
   virtual std::vector<Tensor> run_batch(std::span<const TensorView> inputs) = 0;
 };
 
+// An optional ability: several batches in flight. A backend that also derives from this interface
+// and answers max_batches_in_flight() > 1 after load() gets the next batches through submit_batch()
+// before it must give the oldest one's outputs back through collect_batch(), so that it can work
+// on several at once (ensembles in pipelined mode, where each member runs at its own pace). Inputs
+// passed to submit_batch() stay valid until the matching collect_batch() returns; the pipeline
+// always collects every batch it submitted, also after an error.
+class StreamingBackend {
+ public:
+  virtual ~StreamingBackend() = default;
+  virtual std::size_t max_batches_in_flight() const = 0;
+  virtual void submit_batch(std::span<const TensorView> inputs) = 0;
+  virtual std::vector<Tensor> collect_batch() = 0;  // the oldest submitted batch's outputs
+};
+
 }  // namespace infbench

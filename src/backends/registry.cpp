@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "ensemble.hpp"
 #include "fake.hpp"
 #ifdef INFBENCH_WITH_ONNXRUNTIME
 #include "onnxruntime.hpp"
@@ -22,6 +23,8 @@ namespace {
 // The one table of backends. A line exists only when its framework was built in.
 constexpr BackendEntry kBackends[] = {
     {"fake", "deterministic test backend with a configurable delay", &make_fake_backend},
+    {"ensemble", "several models co-located, outputs combined (.yaml spec)",
+     &make_ensemble_backend},
 #ifdef INFBENCH_WITH_ONNXRUNTIME
     {"onnxruntime", "ONNX Runtime, CPU execution provider (.onnx)", &make_onnxruntime_backend},
 #endif

@@ -13,7 +13,7 @@ Pipeline::Pipeline(Model& model, const SamplePool& pool, PipelineConfig config,
       on_complete_(std::move(on_complete)),
       on_outputs_(std::move(on_outputs)),
       ready_(std::max<std::size_t>(1, config.queue_depth)),
-      free_buffers_(config.queue_depth + 2) {
+      free_buffers_(config.queue_depth + 1 + model.batches_in_flight()) {
   const int device = model_.requested().device;
   if (device >= 0) {
     if (model_.info().device_inputs) {
@@ -23,7 +23,8 @@ Pipeline::Pipeline(Model& model, const SamplePool& pool, PipelineConfig config,
     }
   }
   // Buffers are allocated (and staged buffers page-locked) once, before any timing, and recycled.
-  all_buffers_.resize(config_.queue_depth + 2);
+  // One more set per batch a streaming backend may hold beyond the first.
+  all_buffers_.resize(config_.queue_depth + 1 + model_.batches_in_flight());
   for (auto& buffers : all_buffers_) {
     buffers.host = pool_.make_batch(config_.batch_size);
     if (staging_) buffers.slot = staging_->add_slot(buffers.host);
@@ -67,7 +68,9 @@ void Pipeline::cancel() {
 
 void Pipeline::run() {
   try {
-    if (config_.overlap) {
+    if (config_.overlap && model_.batches_in_flight() > 1) {
+      run_streaming();
+    } else if (config_.overlap) {
       while (auto job = ready_.pop()) compute(*job);
     } else {
       while (auto job = next_job()) {
@@ -176,6 +179,52 @@ void Pipeline::complete(Job& job, std::vector<Tensor>& outputs, Clock::time_poin
     if (piece.last) on_complete_({piece.query, piece.query_samples, piece.issued, done});
   }
   free_buffers_.push(job.buffers);
+}
+
+// A streaming backend (an ensemble in pipelined mode) holds up to batches_in_flight() batches:
+// submit while there is room and a batch is ready, otherwise collect the oldest, so that a query
+// never waits for a later one (single-stream issues the next query only after a completion).
+// compute_seconds() is then the time with at least one batch in flight. Every submitted batch is
+// collected before returning, also after an error: the backend still reads their buffers.
+void Pipeline::run_streaming() {
+  const auto depth = model_.batches_in_flight();
+  std::deque<Job> in_flight;
+  Clock::time_point busy_since;
+  auto collect_oldest = [&] {
+    auto outputs = model_.collect_batch();
+    const auto done = Clock::now();
+    Job job = std::move(in_flight.front());
+    in_flight.pop_front();
+    if (in_flight.empty()) compute_s_ += std::chrono::duration<double>(done - busy_since).count();
+    complete(job, outputs, done);
+  };
+  try {
+    while (true) {
+      std::optional<Job> job;
+      if (in_flight.empty()) {
+        job = ready_.pop();
+        if (!job) break;
+      } else if (in_flight.size() < depth) {
+        job = ready_.try_pop();
+      }
+      if (!job) {
+        collect_oldest();
+        continue;
+      }
+      if (in_flight.empty()) busy_since = Clock::now();
+      model_.submit_batch(views_of(*job));
+      in_flight.push_back(std::move(*job));
+    }
+  } catch (...) {
+    while (!in_flight.empty()) {
+      try {
+        model_.collect_batch();
+      } catch (...) {
+      }
+      in_flight.pop_front();
+    }
+    throw;
+  }
 }
 
 void Pipeline::batcher_loop() {

@@ -122,6 +122,7 @@ class Pipeline {
   void compute(Job& job);
   void complete(Job& job, std::vector<Tensor>& outputs, Clock::time_point done);
   std::vector<TensorView> views_of(const Job& job) const;
+  void run_streaming();
   void batcher_loop();
   void fail(std::exception_ptr error);
   std::int64_t rows_of(const Job& job) const;
