@@ -1,10 +1,18 @@
 #include "model_options.hpp"
 
+#include "infbench/error.hpp"
+
 namespace infbench::cli {
 
 void ModelOptions::add_to(CLI::App& cmd, const std::string& model_help) {
-  cmd.add_option("--model", model, model_help)->required();
-  cmd.add_option("--framework", framework, "Framework name (see `infbench info`)")->required();
+  auto* model_option = cmd.add_option("--model", model, model_help + " (required)");
+  auto* framework_option =
+      cmd.add_option("--framework", framework, "Framework name, see `infbench info` (required)");
+  cmd.add_option("--ensemble", ensemble,
+                 "Ensemble spec (.yaml, docs/ensembles.md): same as --framework ensemble --model "
+                 "SPEC")
+      ->excludes(model_option)
+      ->excludes(framework_option);
   cmd.add_option("--device", params.device, "-1 = CPU, k = GPU k")->capture_default_str();
   cmd.add_option("--batch-size", params.batch_size, "Samples per framework call")
       ->capture_default_str();
@@ -17,7 +25,15 @@ void ModelOptions::add_to(CLI::App& cmd, const std::string& model_help) {
   cmd.add_option("--set", sets, "Framework option key=value (repeatable)");
 }
 
-Params ModelOptions::to_params() const {
+Params ModelOptions::to_params() {
+  if (!ensemble.empty()) {
+    framework = "ensemble";
+    model = ensemble;
+  }
+  if (model.empty() || framework.empty()) {
+    throw Error(ErrorKind::invalid_argument,
+                "--model and --framework are required (or --ensemble SPEC for an ensemble)");
+  }
   Params p = params;
   p.optimization = optimization;
   p.cache_dir = cache_dir;

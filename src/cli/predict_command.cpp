@@ -118,7 +118,7 @@ void write_report(const PredictOptions& o, const Model& model, double first_infe
   if (!out) throw Error(ErrorKind::io, "--report " + o.report + ": cannot write");
 }
 
-void run(const PredictOptions& o) {
+void run(PredictOptions o) {
   using Clock = std::chrono::steady_clock;
   const Params params = o.m.to_params();
 

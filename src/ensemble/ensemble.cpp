@@ -184,6 +184,8 @@ const Model& Ensemble::member(std::size_t i) const { return *workers_.at(i)->mod
 Settings Ensemble::effective_settings() const {
   Settings s = {{"batch_size", std::to_string(options_.batch_size)},
                 {"device", std::to_string(options_.device)},
+                {"threads", std::to_string(options_.total_threads > 0 ? options_.total_threads
+                                                                      : default_thread_count())},
                 {"mode", std::string(to_string(options_.mode))},
                 {"combine", std::string(to_string(spec_.combine))},
                 {"members", std::to_string(spec_.members.size())}};

@@ -9,6 +9,7 @@
 //   repeats(run_id, point_id, repeat, throughput_samples_per_s, latency_p99_ms, duration_s)
 //   samples(run_id, point_id, seq, latency_ms)            raw per-query latencies
 //   failures(run_id, point_id, phase, reason)
+//   studies(run_id, kind, name, summary_json)             e.g. an ensemble study's matrix
 // Each point is written in its own transaction, so a kill -9 loses at most the point in flight.
 #include <cstdint>
 #include <filesystem>
@@ -50,6 +51,10 @@ class ResultStore {
   nlohmann::json point_rows(std::optional<std::int64_t> run);
   nlohmann::json run_rows();
   std::vector<double> repeat_throughputs(std::int64_t run, const std::string& point_id);
+  // Analyses over several points of a run (kind "ensemble": docs/ensembles.md), as JSON.
+  void add_study(std::int64_t run, const std::string& kind, const std::string& name,
+                 const nlohmann::json& summary);
+  nlohmann::json study_rows(std::optional<std::int64_t> run);
 
  private:
   void exec(const std::string& sql);
