@@ -1,7 +1,8 @@
 // The fake backend: outputs are a pure function of each sample, so batching, ordering and
 // partial-batch handling can be checked exactly; the delay lets timing code be tested.
 //   inputs : x0 [N, features] float32 (and x1 when inputs=2)
-//   outputs: y [N, 3] float32 with y[i][(k + shift) % 3] = (k + 1) * sum of sample i over all inputs
+//   outputs: y [N, 3] float32 with y[i][(k + shift) % 3] = (k + 1) * sum of sample i over all
+//   inputs
 //            positives [N] int64 = count of elements > 0 in sample i
 #include "fake.hpp"
 
@@ -43,8 +44,11 @@ class FakeBackend final : public Backend {
         {"delay_ms", "fixed time per batch, milliseconds", "0", {}, true},
         {"per_sample_us", "extra time per sample in a batch, microseconds", "0", {}, true},
         {"features", "values per sample of each input", "4", {}, true},
-        {"shift", "rotates y's classes: y[i][(k + shift) % 3] (ensemble members that disagree)",
-         "0", {}, true},
+        {"shift",
+         "rotates y's classes: y[i][(k + shift) % 3] (ensemble members that disagree)",
+         "0",
+         {},
+         true},
         {"inputs", "number of inputs (x0, x1)", "1", {"1", "2"}, false},
         {"fault",
          "what happens at fault_at_batch: throw an error, abort the process, hang",
