@@ -9,6 +9,7 @@
 
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
+#include <torch/csrc/jit/ir/ir.h>
 #include <torch/csrc/jit/passes/tensorexpr_fuser.h>
 #include <torch/script.h>
 #include <torch/version.h>
@@ -271,13 +272,32 @@ class LibTorchBackend final : public Backend {
 
   // Before freezing: the compute type and memory layout, so that frozen constants have them.
   void prepare_for_device() {
-    if (device_ < 0) return;
+    if (device_ < 0 || (dtype_ == c10::ScalarType::Float && !channels_last_)) return;
     torch::NoGradGuard no_grad;
-    if (dtype_ != c10::ScalarType::Float) module_.to(dtype_);
-    if (channels_last_) {
-      for (auto p : module_.parameters()) {
-        if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+    for (auto p : module_.parameters()) p.set_data(converted(p));
+    for (auto b : module_.buffers()) b.set_data(converted(b));
+    // A frozen module (the zoo's .ts files are frozen) holds its weights as graph constants,
+    // which Module::to and parameters() never see: convert those too.
+    for (const auto& method : module_.get_methods()) convert_constants(method.graph()->block());
+  }
+
+  at::Tensor converted(const at::Tensor& t) const {
+    if (!t.is_floating_point()) return t;
+    at::Tensor out = t.to(dtype_);
+    if (channels_last_ && out.dim() == 4) out = out.contiguous(at::MemoryFormat::ChannelsLast);
+    return out;
+  }
+
+  void convert_constants(torch::jit::Block* block) const {
+    for (auto* node : block->nodes()) {
+      for (auto* inner : node->blocks()) convert_constants(inner);
+      if (node->kind() != c10::prim::Constant || !node->hasAttribute(c10::attr::value) ||
+          node->kindOf(c10::attr::value) != torch::jit::AttributeKind::t) {
+        continue;
       }
+      const at::Tensor t = converted(node->t(c10::attr::value));
+      node->t_(c10::attr::value, t);
+      node->output()->inferTypeFrom(t);
     }
   }
 

@@ -18,6 +18,7 @@ Pipeline::Pipeline(Model& model, const SamplePool& pool, PipelineConfig config,
   if (device >= 0) {
     if (model_.info().device_inputs) {
       staging_ = make_device_staging(device, staging_note_);
+      if (staging_) staging_->set_source(pool_.tensors());
     } else {
       staging_note_ = model_.info().name + " takes host inputs only: it copies them itself";
     }
@@ -135,7 +136,8 @@ void Pipeline::prepare(Job& job) {
   auto buffers = free_buffers_.pop();
   if (!buffers) return;
   job.buffers = *buffers;
-  pool_.gather(job.indices, job.buffers->host);
+  // Staged runs gather on the device side (the copy engine reads the pinned pool): see below.
+  if (!staging_) pool_.gather(job.indices, job.buffers->host);
   if (config_.prep_us_per_sample > 0) {
     // Stands in for decoding/resizing: busy time, as real preprocessing is.
     const auto until =
@@ -146,7 +148,7 @@ void Pipeline::prepare(Job& job) {
     }
   }
   if (staging_) {
-    auto copy = staging_->upload(job.buffers->slot, rows_of(job));
+    auto copy = staging_->upload(job.buffers->slot, job.indices, rows_of(job));
     job.device_views = std::move(copy.device_views);
     copies_.push_back({copy.start, copy.start + std::chrono::duration_cast<Clock::duration>(
                                                     std::chrono::duration<double>(copy.seconds))});

@@ -1,6 +1,6 @@
 // DeviceStaging on the CUDA runtime (see staging.hpp for the design). One non-blocking copy stream,
-// page-locked host buffers (cudaHostRegister on the pipeline's own buffers: no extra host copy),
-// one device twin per buffer slot, and a pair of events that time each copy on the GPU's clock.
+// the page-locked sample pool (cudaHostRegister: no extra host copy), device buffers per pipeline
+// slot, and a pair of events that time each copy on the GPU's clock.
 #include <cuda_runtime_api.h>
 
 #include "infbench/error.hpp"
@@ -26,11 +26,9 @@ class CudaStaging final : public DeviceStaging {
   ~CudaStaging() override {
     // Errors are ignored here on purpose: nothing useful can be done about them in a destructor,
     // and the stream is idle (every upload waited for its copy).
+    for (const auto* pinned : pinned_) cudaHostUnregister(const_cast<std::byte*>(pinned));
     for (auto& slot : slots_) {
-      for (auto& buffer : slot) {
-        if (buffer.pinned) cudaHostUnregister(buffer.host->data());
-        cudaFree(buffer.device);
-      }
+      for (auto& buffer : slot) cudaFree(buffer.device);
     }
     cudaEventDestroy(begin_);
     cudaEventDestroy(end_);
@@ -39,27 +37,40 @@ class CudaStaging final : public DeviceStaging {
   CudaStaging(const CudaStaging&) = delete;
   CudaStaging& operator=(const CudaStaging&) = delete;
 
-  int add_slot(std::vector<Tensor>& host) override {
+  void set_source(const std::vector<Tensor>& pool) override {
+    check(cudaSetDevice(device_), "input staging: cudaSetDevice");
+    source_ = &pool;
+    for (const auto& tensor : pool) {
+      if (tensor.byte_size() == 0) continue;
+      // Page-locking can be refused (RLIMIT_MEMLOCK, some containers): the copies then still
+      // work from pageable memory, only slower and synchronous with the host.
+      auto* data = const_cast<std::byte*>(tensor.data());  // registration does not write
+      if (cudaHostRegister(data, tensor.byte_size(), cudaHostRegisterDefault) == cudaSuccess) {
+        pinned_.push_back(data);
+      } else {
+        cudaGetLastError();  // clear the refusal
+      }
+    }
+  }
+
+  int add_slot(const std::vector<Tensor>& batch) override {
     check(cudaSetDevice(device_), "input staging: cudaSetDevice");
     std::vector<Buffer> slot;
-    for (auto& tensor : host) {
-      Buffer buffer{&tensor};
+    for (const auto& tensor : batch) {
+      Buffer buffer{tensor.view()};
       if (tensor.byte_size() > 0) {
-        // Page-locking can be refused (RLIMIT_MEMLOCK, some containers): the copy then still
-        // works from pageable memory, only slower and less overlapped.
-        buffer.pinned = cudaHostRegister(tensor.data(), tensor.byte_size(),
-                                         cudaHostRegisterDefault) == cudaSuccess;
-        cudaGetLastError();  // clear a refused registration
         const auto rc = cudaMalloc(&buffer.device, tensor.byte_size());
         if (rc != cudaSuccess) {
           cudaGetLastError();
-          if (buffer.pinned) cudaHostUnregister(tensor.data());
+          for (auto& b : slot) cudaFree(b.device);
           throw Error(ErrorKind::framework, "out of GPU memory: input staging needs " +
                                                 std::to_string(tensor.byte_size()) +
                                                 " bytes on GPU " + std::to_string(device_) + " (" +
                                                 cudaGetErrorString(rc) +
                                                 "); use a smaller batch_size");
         }
+        // Padding rows are never written: zero them once so frameworks never see garbage.
+        check(cudaMemset(buffer.device, 0, tensor.byte_size()), "input staging: cudaMemset");
       }
       slot.push_back(buffer);
     }
@@ -67,18 +78,32 @@ class CudaStaging final : public DeviceStaging {
     return static_cast<int>(slots_.size()) - 1;
   }
 
-  StagedCopy upload(int slot, std::int64_t rows) override {
+  StagedCopy upload(int slot, const std::vector<std::int64_t>& indices,
+                    std::int64_t rows) override {
     check(cudaSetDevice(device_), "input staging: cudaSetDevice");  // per thread
     StagedCopy copy;
     copy.start = std::chrono::steady_clock::now();
     check(cudaEventRecord(begin_, stream_), "input staging: event record");
-    for (const auto& buffer : slots_.at(static_cast<std::size_t>(slot))) {
-      const TensorView whole = buffer.host->view();
-      TensorView view = whole.slice_batch(0, rows);
-      check(cudaMemcpyAsync(buffer.device, view.data, view.byte_size(), cudaMemcpyHostToDevice,
-                            stream_),
+    const auto& buffers = slots_.at(static_cast<std::size_t>(slot));
+    for (std::size_t i = 0; i < buffers.size(); ++i) {
+      const Tensor& pool = source_->at(i);
+      const std::size_t row = pool.sample_bytes();
+      auto* to = static_cast<std::byte*>(buffers[i].device);
+      // One copy per run of consecutive pool rows (the copy engine does the gathering).
+      for (std::size_t k = 0; k < indices.size();) {
+        std::size_t run = 1;
+        while (k + run < indices.size() &&
+               indices[k + run] == indices[k] + static_cast<std::int64_t>(run)) {
+          ++run;
+        }
+        check(
+            cudaMemcpyAsync(to + k * row, pool.data() + static_cast<std::size_t>(indices[k]) * row,
+                            run * row, cudaMemcpyHostToDevice, stream_),
             "input staging: host-to-device copy");
-      view.data = static_cast<const std::byte*>(buffer.device);
+        k += run;
+      }
+      TensorView view = buffers[i].shape.slice_batch(0, rows);
+      view.data = static_cast<const std::byte*>(buffers[i].device);
       view.device = device_;
       copy.device_views.push_back(std::move(view));
     }
@@ -92,13 +117,14 @@ class CudaStaging final : public DeviceStaging {
 
  private:
   struct Buffer {
-    Tensor* host = nullptr;
+    TensorView shape;  // dtype and shape of the slot (its data pointer is the host batch's)
     void* device = nullptr;
-    bool pinned = false;
   };
   int device_;
   cudaStream_t stream_ = nullptr;
   cudaEvent_t begin_ = nullptr, end_ = nullptr;
+  const std::vector<Tensor>* source_ = nullptr;
+  std::vector<const std::byte*> pinned_;
   std::vector<std::vector<Buffer>> slots_;
 };
 
