@@ -41,8 +41,8 @@ struct PhaseResult {
   double copy_s = 0;         // host-to-device input copies, summed
   double copy_hidden_s = 0;  // ... of which inside framework calls
   std::string staging_note;  // why a GPU run was not staged
-  double issued_qps = 0;  // server: realised arrival rate
-  double gap_cv = 0;      // server: coefficient of variation of inter-arrival gaps (1 if Poisson)
+  double issued_qps = 0;     // server: realised arrival rate
+  double gap_cv = 0;  // server: coefficient of variation of inter-arrival gaps (1 if Poisson)
   bool overloaded = false;
   bool interrupted = false;
   double duration_s() const;
