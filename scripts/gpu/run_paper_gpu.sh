@@ -38,19 +38,11 @@ done
 MODELS=${MODELS//,/ }
 OUT=${OUT:-out/gpu}
 mkdir -p "$OUT"
-DEPS=$PWD/.gpu-deps
-[[ -d $DEPS/root ]] || { echo "run_paper_gpu.sh: .gpu-deps missing: run scripts/gpu/fetch_deps.sh here and carry .gpu-deps" >&2; exit 2; }
-PY=python3
 elapsed() { echo $(( $(date +%s) - START )); }
 say() { echo "[$(elapsed) s] $*"; }
 
 say "machine: $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | head -1)"
-TORCH_PREFIX=$($PY -c 'import torch; print(torch.utils.cmake_prefix_path)')
-ORT_LIB=$($PY -c 'import onnxruntime, os, glob; print(sorted(glob.glob(os.path.join(os.path.dirname(onnxruntime.__file__), "capi", "libonnxruntime.so.*")))[-1])')
-mkdir -p "$DEPS/onnxruntime/lib"
-ln -sf "$ORT_LIB" "$DEPS/onnxruntime/lib/libonnxruntime.so.1"
-ln -sf libonnxruntime.so.1 "$DEPS/onnxruntime/lib/libonnxruntime.so"
-say "torch $($PY -c 'import torch; print(torch.__version__)'), onnxruntime library $ORT_LIB"
+source scripts/gpu/build_on_device.sh
 
 # The zoo and the packages are built while infbench compiles (the compile is CPU-bound, the
 # packages mostly GPU/CPU autotuning); only the sweep needs a quiet machine.
@@ -61,19 +53,7 @@ ZOO_MODELS="$MODELS"
   > "$OUT/zoo.log" 2>&1 &
 ZOO_PID=$!
 
-say "configure + build"
-# Warnings are not errors here: g++ 13 warns where the CI compiler (g++ 12) does not, and a device
-# call is too dear to lose to a warning. CI builds with INFBENCH_WERROR=ON.
-cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_PREFIX_PATH="$TORCH_PREFIX;$DEPS/root/usr" -DONNXRUNTIME_ROOT="$DEPS/onnxruntime" \
-  -DINFBENCH_CHARTJS="$DEPS/chartjs/chart.umd.js" -DINFBENCH_WITH_OPENCV=OFF \
-  -DINFBENCH_BUILD_BENCH=OFF -DINFBENCH_WERROR=OFF > "$OUT/build.log" 2>&1 ||
-  { tail -40 "$OUT/build.log"; exit 1; }
-grep "infbench frameworks" "$OUT/build.log"
-cmake --build build-gpu -j 16 >> "$OUT/build.log" 2>&1 || { grep -E "error|Error" "$OUT/build.log" | head -40; exit 1; }
-echo "build warnings: $(grep -c "warning:" "$OUT/build.log" || true)"
-say "built"
-build-gpu/infbench info
+infbench_build_on_device
 
 wait $ZOO_PID || { tail -30 "$OUT/zoo.log"; echo "zoo failed" >&2; exit 1; }
 say "zoo ready: $(grep -E 'compiled in|built .* in' "$OUT/zoo.log" | tr '\n' ';')"

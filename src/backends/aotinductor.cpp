@@ -17,6 +17,7 @@
 
 #ifdef INFBENCH_LIBTORCH_CUDA
 #include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
 #endif
 
 namespace infbench {
@@ -109,6 +110,12 @@ class AotInductorBackend final : public Backend {
 #ifdef INFBENCH_LIBTORCH_CUDA
       std::optional<c10::cuda::CUDAGuard> guard;
       if (device_ >= 0) guard.emplace(static_cast<c10::DeviceIndex>(device_));
+      // A stream of its own, used by run_batch: co-located models (ensemble members on their own
+      // threads) overlap on the GPU instead of serialising on the default stream.
+      if (device_ >= 0) {
+        stream_.emplace(
+            c10::cuda::getStreamFromPool(false, static_cast<c10::DeviceIndex>(device_)));
+      }
 #endif
       loader_ = std::make_unique<torch::inductor::AOTIModelPackageLoader>(model.string());
     } catch (const c10::Error& e) {
@@ -143,6 +150,9 @@ class AotInductorBackend final : public Backend {
 #ifdef INFBENCH_LIBTORCH_CUDA
       std::optional<c10::cuda::CUDAGuard> guard;
       if (device_ >= 0) guard.emplace(static_cast<c10::DeviceIndex>(device_));
+      // Its own stream (created at load): co-located models overlap on the GPU (libtorch.cpp).
+      std::optional<c10::cuda::CUDAStreamGuard> on_own_stream;
+      if (stream_) on_own_stream.emplace(*stream_);
 #endif
       std::vector<at::Tensor> args;
       for (const auto& in : inputs) {
@@ -172,6 +182,9 @@ class AotInductorBackend final : public Backend {
   Settings settings_;
   int device_ = -1;
   c10::ScalarType input_type_ = c10::ScalarType::Float;
+#ifdef INFBENCH_LIBTORCH_CUDA
+  std::optional<c10::cuda::CUDAStream> stream_;
+#endif
 };
 
 }  // namespace

@@ -3,9 +3,11 @@
 // member works through them at its own pace.
 #include "ensemble.hpp"
 
+#include <algorithm>
 #include <random>
 
 #include "infbench/ensemble.hpp"
+#include "infbench/registry.hpp"
 #include "option_values.hpp"
 
 namespace infbench {
@@ -89,6 +91,15 @@ class EnsembleBackend final : public Backend, public StreamingBackend {
          false},
         {"auto_probe_s", "mode=auto: seconds each mode is measured before choosing", "1", {}, true},
     };
+    // A GPU is usable when any member framework can use it; members check their own device.
+    for (const auto& entry : backend_table()) {
+      if (entry.name == "ensemble" || entry.name == "fake") continue;
+      for (const int gpu : entry.create()->info().gpus) {
+        if (std::find(info.gpus.begin(), info.gpus.end(), gpu) == info.gpus.end()) {
+          info.gpus.push_back(gpu);
+        }
+      }
+    }
     info.notes = "members use their own frameworks and settings; threads = the budget they share";
     return info;
   }

@@ -158,6 +158,16 @@ class LibTorchBackend final : public Backend {
       const int blas = set_blas_threads(option_int(params, me, "blas_threads"));
       torch::jit::setTensorExprFuserEnabled(fuser);
       Settings gpu_settings = configure_gpu(params, me);
+#ifdef INFBENCH_LIBTORCH_CUDA
+      // Each loaded model computes on a stream of its own (PyTorch's pool, non-blocking), so that
+      // co-located models on their own threads (ensemble members) overlap on the GPU instead of
+      // serialising on the default stream.
+      if (device_ >= 0) {
+        stream_.emplace(
+            c10::cuda::getStreamFromPool(false, static_cast<c10::DeviceIndex>(device_)));
+        gpu_settings.emplace_back("cuda_stream", "own");
+      }
+#endif
       const torch::Device where =
           device_ >= 0 ? torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(device_))
                        : torch::Device(torch::kCPU);
@@ -222,6 +232,10 @@ class LibTorchBackend final : public Backend {
   std::vector<Tensor> run_batch(std::span<const TensorView> inputs) override {
     try {
       c10::InferenceMode no_autograd;
+#ifdef INFBENCH_LIBTORCH_CUDA
+      std::optional<c10::cuda::CUDAStreamGuard> on_own_stream;
+      if (stream_) on_own_stream.emplace(*stream_);
+#endif
       std::vector<at::Tensor> args;
       args.reserve(inputs.size());
       for (const auto& in : inputs) args.push_back(to_device(torch_common::wrap(in)));
@@ -361,6 +375,7 @@ class LibTorchBackend final : public Backend {
   }
 
   std::map<std::int64_t, std::unique_ptr<Graph>> graphs_;
+  std::optional<c10::cuda::CUDAStream> stream_;
 #endif
 
   void read_signature() {
