@@ -260,6 +260,9 @@ std::vector<Tensor> Ensemble::finish(Batch& batch) {
   return outputs;
 }
 
+// Batches each member completes before a co-run's measurement starts (besides warmup_s).
+constexpr std::size_t kCoRunWarmupBatches = 5;
+
 CoRunRates Ensemble::co_run(const std::vector<bool>& active, std::span<const TensorView> inputs,
                             double warmup_s, double duration_s) {
   if (!in_flight_.empty())
@@ -268,6 +271,7 @@ CoRunRates Ensemble::co_run(const std::vector<bool>& active, std::span<const Ten
   struct Lane {
     std::vector<Clock::time_point> completions;  // written by the member's thread only
     std::atomic<std::size_t> measured = 0;       // completions.size(), for the coordinator
+    std::atomic<std::size_t> total = 0;          // all completions, warm-up included
     std::exception_ptr error;
   };
   std::vector<Lane> lanes(workers_.size());
@@ -280,6 +284,7 @@ CoRunRates Ensemble::co_run(const std::vector<bool>& active, std::span<const Ten
       try {
         while (!stop) {
           run_member(*workers_[m]->model, batch, spec_.members[m].name);
+          ++lanes[m].total;
           if (measuring) {
             lanes[m].completions.push_back(Clock::now());
             ++lanes[m].measured;
@@ -293,7 +298,20 @@ CoRunRates Ensemble::co_run(const std::vector<bool>& active, std::span<const Ten
     running.push_back(task->get_future());
     workers_[m]->tasks.push([task] { (*task)(); });
   }
-  std::this_thread::sleep_for(std::chrono::duration<double>(warmup_s));
+  // Warm-up by time and by count: a member's first calls can be far slower than the rest
+  // (TorchScript's profiling executor optimises after its first runs, cuDNN autotunes, CUDA graphs
+  // are captured); measuring before every member is past them would count that as interference.
+  const auto warmup_start = Clock::now();
+  const auto warmed = [&] {
+    for (std::size_t m = 0; m < lanes.size(); ++m) {
+      if (active[m] && lanes[m].total < kCoRunWarmupBatches && !stop) return false;
+    }
+    return true;
+  };
+  while (!stop && (std::chrono::duration<double>(Clock::now() - warmup_start).count() < warmup_s ||
+                   !warmed())) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   measuring = true;
   // At least duration_s, and until every active member completed 3 batches (rates need 2 gaps),
   // bounded at 20x duration_s for members too slow to get there.

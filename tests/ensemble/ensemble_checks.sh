@@ -11,8 +11,8 @@ cat > "$spec" <<'YAML'
 name: fakes
 combine: mean_softmax
 members:
-  - {name: fast, framework: fake, model: a, settings: {delay_ms: 1, shift: 0}}
-  - {name: slow, framework: fake, model: b, settings: {delay_ms: 3, shift: 1}}
+  - {name: fast, framework: fake, model: a, settings: {delay_ms: 4, shift: 0}}
+  - {name: slow, framework: fake, model: b, settings: {delay_ms: 12, shift: 1}}
 YAML
 
 case "$check" in
@@ -32,7 +32,8 @@ for b in s["batches"]:
     assert all(m["status"] == "ok" and m["throughput_samples_per_s"] > 0 for m in b["modes"].values())
     assert abs(b["speedup_vs_sequential"]["sequential"] - 1) < 1e-12
     sp = b["speedup_vs_sequential"]
-    # Sleeping members overlap perfectly in theory (4 ms -> 3 ms per batch): allow a loaded machine.
+    # Sleeping members overlap in theory (16 ms -> 12 ms per batch, 1.33x); milliseconds of
+    # scheduling delay on a loaded machine stay small against that.
     assert sp["concurrent"] > 1.0 and sp["pipelined"] > 1.0, sp
     inf = b["interference"]
     assert set(inf["slowdown"]["fast"]) == {"slow", "all"}
