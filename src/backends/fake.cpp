@@ -5,6 +5,9 @@
 //            positives [N] int64 = count of elements > 0 in sample i
 #include "fake.hpp"
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <string>
@@ -45,9 +48,11 @@ class FakeBackend final : public Backend {
         {"features", "values per sample of each input", "4", {}, true},
         {"inputs", "number of inputs (x0, x1)", "1", {"1", "2"}, false},
         {"fault",
-         "what happens at fault_at_batch: throw an error, abort the process, hang",
+         "what happens at fault_at_batch: throw an error, abort the process, hang, or "
+         "kill_parent (SIGKILL to the parent process: in an MPI sweep, the worker rank; for "
+         "tests of a rank dying)",
          "throw",
-         {"throw", "abort", "hang"},
+         {"throw", "abort", "hang", "kill_parent"},
          false},
         {"fault_at_batch",
          "batch number (1-based) at which the fault happens; 0 = never",
@@ -93,6 +98,10 @@ class FakeBackend final : public Backend {
     if (fault_at_batch_ > 0 && batches_ == fault_at_batch_) {
       // Stand-ins for a framework that throws, crashes the process, or never returns.
       if (fault_ == "abort") std::abort();
+      if (fault_ == "kill_parent") {
+        ::kill(::getppid(), SIGKILL);
+        std::abort();
+      }
       if (fault_ == "hang") std::this_thread::sleep_for(std::chrono::hours(24));
       throw Error(ErrorKind::framework, "fake backend failed on batch " + std::to_string(batches_) +
                                             " as asked (fault_at_batch)");
