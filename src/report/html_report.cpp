@@ -53,7 +53,8 @@ std::filesystem::path write_html_report(ResultStore& store, std::optional<std::i
                   "--run " + std::to_string(*run) + ": no such run in the database");
     runs = only;
   }
-  const nlohmann::json data = {{"runs", runs}, {"points", store.point_rows(run)}};
+  const nlohmann::json data = {
+      {"runs", runs}, {"hosts", store.host_rows(run)}, {"points", store.point_rows(run)}};
   write_atomically(out_dir / "data.json", data.dump(1));
   std::string html =
       "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

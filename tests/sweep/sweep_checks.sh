@@ -121,8 +121,9 @@ case "$check" in
   mpi_faults)
     # Crashes, exceptions and timeouts inside a rank's forked worker: the same failed rows, with
     # the same reasons and phases, as in one process; the rank goes on.
-    "$bin" sweep "$plans/faulty-plan.yaml" --db "$work/single.db" 2>/dev/null
-    mpi sweep "$plans/faulty-plan.yaml" --db "$work/mpi.db"
+    # timeout_s 6 rather than 4: a pinned rank starts its worker on one core.
+    "$bin" sweep "$plans/faulty-plan.yaml" --db "$work/single.db" --set timeout_s=6 2>/dev/null
+    mpi sweep "$plans/faulty-plan.yaml" --db "$work/mpi.db" --set timeout_s=6
     python3 "$plans/compare_runs.py" "$work/single.db" "$work/mpi.db" || fail "rows differ"
     [[ $(q "$work/mpi.db" "select count(*) from points where status='ok'") == 7 ]] || fail "ok points"
     ;;
