@@ -61,6 +61,13 @@ class FakeBackend final : public Backend {
          true},
     };
     info.notes = "for harness tests; computes y = (k+1) * sum(sample)";
+    // Tests of multi-device code (data-parallel predict) need devices on machines without a GPU:
+    // INFBENCH_FAKE_SIMULATED_GPUS=N declares N simulated GPUs. Nothing runs on a GPU; timings
+    // with them measure this CPU and must never be reported as GPU figures.
+    if (const char* n = std::getenv("INFBENCH_FAKE_SIMULATED_GPUS"); n != nullptr) {
+      for (int k = 0; k < std::atoi(n); ++k) info.gpus.push_back(k);
+      info.notes += "; SIMULATED GPUs (INFBENCH_FAKE_SIMULATED_GPUS, tests only)";
+    }
     return info;
   }
 
@@ -81,7 +88,8 @@ class FakeBackend final : public Backend {
     }
     signature_.outputs = {{"y", DType::float32, {-1, 3}}, {"positives", DType::int64, {-1}}};
     settings_ = {{"batch_size", std::to_string(params.batch_size)},
-                 {"device", "-1"},
+                 {"device", params.device >= 0 ? "simulated-gpu" + std::to_string(params.device)
+                                               : std::string("-1")},
                  {"delay_ms", std::to_string(delay_ms_)},
                  {"per_sample_us", std::to_string(per_sample_us_)},
                  {"features", std::to_string(features)},

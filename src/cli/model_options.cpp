@@ -2,10 +2,17 @@
 
 namespace infbench::cli {
 
-void ModelOptions::add_to(CLI::App& cmd, const std::string& model_help) {
+void ModelOptions::add_to(CLI::App& cmd, const std::string& model_help, bool several_devices) {
   cmd.add_option("--model", model, model_help)->required();
   cmd.add_option("--framework", framework, "Framework name (see `infbench info`)")->required();
-  cmd.add_option("--device", params.device, "-1 = CPU, k = GPU k")->capture_default_str();
+  if (several_devices) {
+    cmd.add_option("--device", devices,
+                   "-1 = CPU (default), k = GPU k; a list (0,1,...) splits the samples across "
+                   "the devices")
+        ->delimiter(',');
+  } else {
+    cmd.add_option("--device", params.device, "-1 = CPU, k = GPU k")->capture_default_str();
+  }
   cmd.add_option("--batch-size", params.batch_size, "Samples per framework call")
       ->capture_default_str();
   cmd.add_option("--threads", params.threads, "Compute threads (0 = one per CPU)")
@@ -19,6 +26,7 @@ void ModelOptions::add_to(CLI::App& cmd, const std::string& model_help) {
 
 Params ModelOptions::to_params() const {
   Params p = params;
+  if (!devices.empty()) p.device = devices.front();
   p.optimization = optimization;
   p.cache_dir = cache_dir;
   for (const auto& kv : sets) p.options.insert(parse_key_value(kv));
