@@ -18,6 +18,7 @@
 #include "infbench/environment.hpp"
 #include "infbench/report.hpp"
 #include "progress.hpp"
+#include "schedule.hpp"
 
 namespace infbench {
 namespace {
@@ -106,16 +107,11 @@ class StoreSink final : public GroupSink {
 std::string cpu_list() {
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof set, &set) != 0) return "cpu";
-  std::string text;
+  std::vector<int> cores;
   for (int c = 0; c < CPU_SETSIZE; ++c) {
-    if (!CPU_ISSET(c, &set)) continue;
-    int last = c;
-    while (last + 1 < CPU_SETSIZE && CPU_ISSET(last + 1, &set)) ++last;
-    text +=
-        (text.empty() ? "" : ",") + (last == c ? std::to_string(c) : fmt::format("{}-{}", c, last));
-    c = last;
+    if (CPU_ISSET(c, &set)) cores.push_back(c);
   }
-  return "cpu[" + text + "]";
+  return "cpu[" + core_list_text(cores) + "]";
 }
 
 void print_dry_run(const Plan& plan) {
