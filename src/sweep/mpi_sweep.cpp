@@ -150,8 +150,7 @@ bool work(int rank, const Placement& placement, const SweepOptions& options,
   send({{"type", "hello"},
         {"host", host_name()},
         {"pid", static_cast<long>(::getpid())},
-        {"placement",
-         placement.gpu >= 0 ? describe_placement(placement.gpu) : describe_placement(-1)},
+        {"placement", describe_placement(placement.gpu)},  // after pinning: its cores
         {"problem", placement.problem},
         {"environment", environment}},
        0, kToRank0);
