@@ -25,6 +25,7 @@ PACKAGES=(
   libsqlite3-dev libyaml-cpp-dev sqlite3 chromium libopenmpi-dev openmpi-bin
   libtorch-dev libopenblas0-pthread libopencv-dev
   python3 python3-numpy python3-torch python3-torchvision python3-onnx python3-opencv clang-format
+  dataset-fashion-mnist
 )
 missing=()
 # npm fetches ONNX Runtime; a machine may already have Node.js from elsewhere (its npm then wins).

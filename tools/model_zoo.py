@@ -204,8 +204,10 @@ def reestimate_batchnorm(model, batches: int, batch_size: int) -> None:
         bn.eval()
 
 
-def count_flops(model) -> int:
-    """2 * MACs of Conv2d and Linear layers at batch 1 (nothing else counted)."""
+def count_flops(model, shape: Optional[tuple] = None) -> int:
+    """2 * MACs of Conv2d and Linear layers at batch 1 (nothing else counted).
+    shape: per-sample input shape (default IMAGE_SHAPE)."""
+    shape = IMAGE_SHAPE if shape is None else tuple(shape)
     total = [0]
 
     def conv_hook(m, inp, out):
@@ -223,7 +225,7 @@ def count_flops(model) -> int:
             handles.append(m.register_forward_hook(linear_hook))
     try:
         with torch.no_grad():
-            model(torch.zeros(1, *IMAGE_SHAPE))
+            model(torch.zeros(1, *shape))
     finally:
         for h in handles:
             h.remove()
@@ -239,10 +241,13 @@ def eager(model, x: np.ndarray) -> np.ndarray:
 # ONNX
 # --------------------------------------------------------------------------
 
-def export_onnx(model, path: Path, batch: Optional[int]) -> None:
-    """torch.onnx.export; batch=None gives a symbolic batch dimension."""
+def export_onnx(model, path: Path, batch: Optional[int],
+                shape: Optional[tuple] = None) -> None:
+    """torch.onnx.export; batch=None gives a symbolic batch dimension.
+    shape: per-sample input shape (default IMAGE_SHAPE)."""
     n = 1 if batch is None else batch
-    dummy = torch.zeros(n, *IMAGE_SHAPE)
+    shape = IMAGE_SHAPE if shape is None else tuple(shape)
+    dummy = torch.zeros(n, *shape)
     dynamic_axes = None
     if batch is None:
         dynamic_axes = {"input": {0: "batch"}, "logits": {0: "batch"}}

@@ -10,7 +10,9 @@
 //  * run_batch() returns when the outputs are ready in host memory; the caller owns them.
 //  * Failures are thrown as infbench::Error (framework exceptions are translated in the adapter).
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -43,6 +45,18 @@ struct BackendInfo {
   std::vector<std::string> optimization_levels;  // first one is the default
   bool cache = false;                            // supports an optimised-model cache in cache_dir
   bool needs_model_file = true;                  // false only for the fake backend
+  // run_batch() also accepts inputs already in GPU memory (TensorView::device == params.device),
+  // as the GPU pipeline stages them; the adapter then must not read them from the host.
+  bool device_inputs = false;
+  // The framework's device-memory allocator, where it exposes one: peaks (bytes) of memory it
+  // holds from the driver (reserved) and of memory in live tensors (allocated) on GPU `device`
+  // since the last call with reset_peaks. Empty function: not exposed. Data, not a virtual, so
+  // that frameworks without an allocator of their own have nothing to implement.
+  struct AllocatorPeaks {
+    double reserved_bytes = 0;
+    double allocated_bytes = 0;
+  };
+  std::function<AllocatorPeaks(int device, bool reset_peaks)> allocator_peaks;
   std::vector<OptionSpec> options;
   std::string notes;  // what a user should know on this machine
 };
@@ -61,6 +75,9 @@ class PhaseMarker {
 struct LoadResult {
   CacheStatus cache = CacheStatus::not_used;
   std::filesystem::path cache_file;  // the cached optimised model, when a cache is used
+  // Optimisation done before load by the framework's own compiler (AOTInductor packages), as
+  // that compiler recorded it. Reported in load_optimize_s; not part of the load time measured.
+  std::optional<double> ahead_of_time_optimize_s;
 };
 
 class Backend {
@@ -74,6 +91,20 @@ class Backend {
   // `inputs` are in signature order and share one batch size: 1..batch_size, or exactly the
   // static batch of a fixed-batch model. Returns outputs in signature order.
   virtual std::vector<Tensor> run_batch(std::span<const TensorView> inputs) = 0;
+};
+
+// An optional ability: several batches in flight. A backend that also derives from this interface
+// and answers max_batches_in_flight() > 1 after load() gets the next batches through submit_batch()
+// before it must give the oldest one's outputs back through collect_batch(), so that it can work
+// on several at once (ensembles in pipelined mode, where each member runs at its own pace). Inputs
+// passed to submit_batch() stay valid until the matching collect_batch() returns; the pipeline
+// always collects every batch it submitted, also after an error.
+class StreamingBackend {
+ public:
+  virtual ~StreamingBackend() = default;
+  virtual std::size_t max_batches_in_flight() const = 0;
+  virtual void submit_batch(std::span<const TensorView> inputs) = 0;
+  virtual std::vector<Tensor> collect_batch() = 0;  // the oldest submitted batch's outputs
 };
 
 }  // namespace infbench

@@ -36,6 +36,12 @@ class Model {
     return backend_->run_batch(inputs);
   }
 
+  // Batches the backend may hold at once (StreamingBackend); 1 for plain backends. With more,
+  // harnesses may submit_batch() ahead and collect_batch() in order.
+  std::size_t batches_in_flight() const;
+  void submit_batch(std::span<const TensorView> inputs);
+  std::vector<Tensor> collect_batch();
+
   const Signature& signature() const { return backend_->signature(); }
   const Params& requested() const { return requested_; }
   Settings effective_settings() const { return backend_->effective_settings(); }

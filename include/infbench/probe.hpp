@@ -9,7 +9,8 @@
 namespace infbench {
 
 // Keys a probe may report (docs/metrics.md): energy_j, duration_s, power_mean_w, power_max_w,
-// peak_rss_bytes, rss_bytes, gpu_memory_used_bytes, gpu_sm_clock_mhz, gpu_throttle_reasons.
+// peak_rss_bytes, rss_bytes, gpu_memory_used_bytes, gpu_sm_clock_mhz (minimum),
+// gpu_sm_clock_mean_mhz, gpu_throttle_reasons.
 using ProbeValues = std::vector<std::pair<std::string, double>>;
 
 class Probe {

@@ -10,7 +10,7 @@
 
 namespace infbench {
 
-inline constexpr int kRecordSchemaVersion = 1;
+inline constexpr int kRecordSchemaVersion = 2;  // 2: GPU fields
 
 struct RunRecord {
   // What ran
@@ -43,6 +43,9 @@ struct RunRecord {
       latency_p95_ms, latency_p99_ms, latency_p999_ms, latency_max_ms, latency_stddev_ms;
   std::optional<double> latency_cv;
   std::optional<double> batch_compute_mean_ms;  // time inside the framework call per batch
+  // GPU input staging (docs/metrics.md): mean host-to-device copy per batch, and the share of
+  // copy time that overlapped framework calls. Not measured on the CPU or without staging.
+  std::optional<double> h2d_copy_mean_ms, copy_hidden_fraction;
   std::optional<bool> stable;  // nullopt: too few queries to judge (docs/metrics.md)
   // Server scenario
   std::optional<double> target_qps, issued_qps, arrival_gap_cv, latency_bound_ms;
@@ -65,6 +68,13 @@ struct RunRecord {
   std::string power_source;  // e.g. "rapl", "nvml", empty = none available
   std::optional<double> idle_power_w, power_mean_w, energy_j, energy_above_idle_j,
       energy_per_sample_j;
+  // GPU telemetry of the measured phase (NVML, 100 ms samples) and the framework's allocator
+  std::optional<double> power_max_w, gpu_sm_clock_min_mhz, gpu_sm_clock_mean_mhz;
+  std::optional<std::int64_t> gpu_throttle_reasons;   // union of NVML reason bits seen
+  std::optional<std::int64_t> gpu_memory_idle_bytes;  // device memory in use at the idle baseline
+  std::optional<std::int64_t> gpu_memory_used_peak_bytes;      // device-wide, NVML
+  std::optional<std::int64_t> gpu_alloc_reserved_peak_bytes;   // framework allocator, held
+  std::optional<std::int64_t> gpu_alloc_allocated_peak_bytes;  // framework allocator, in tensors
 };
 
 // Calls v(name, field) for every field, in the documented order.
@@ -104,6 +114,8 @@ void visit_fields(Record& r, Visitor&& v) {
   v("latency_stddev_ms", r.latency_stddev_ms);
   v("latency_cv", r.latency_cv);
   v("batch_compute_mean_ms", r.batch_compute_mean_ms);
+  v("h2d_copy_mean_ms", r.h2d_copy_mean_ms);
+  v("copy_hidden_fraction", r.copy_hidden_fraction);
   v("stable", r.stable);
   v("target_qps", r.target_qps);
   v("issued_qps", r.issued_qps);
@@ -133,6 +145,14 @@ void visit_fields(Record& r, Visitor&& v) {
   v("energy_j", r.energy_j);
   v("energy_above_idle_j", r.energy_above_idle_j);
   v("energy_per_sample_j", r.energy_per_sample_j);
+  v("power_max_w", r.power_max_w);
+  v("gpu_sm_clock_min_mhz", r.gpu_sm_clock_min_mhz);
+  v("gpu_sm_clock_mean_mhz", r.gpu_sm_clock_mean_mhz);
+  v("gpu_throttle_reasons", r.gpu_throttle_reasons);
+  v("gpu_memory_idle_bytes", r.gpu_memory_idle_bytes);
+  v("gpu_memory_used_peak_bytes", r.gpu_memory_used_peak_bytes);
+  v("gpu_alloc_reserved_peak_bytes", r.gpu_alloc_reserved_peak_bytes);
+  v("gpu_alloc_allocated_peak_bytes", r.gpu_alloc_allocated_peak_bytes);
 }
 
 // Per-repeat figures, kept so that statistics can be recomputed.

@@ -39,6 +39,9 @@ struct TensorView {
   DType dtype = DType::float32;
   Shape shape;
   const std::byte* data = nullptr;
+  // -1: `data` is host memory. k >= 0: `data` is memory on GPU k, which only backends whose
+  // BackendInfo::device_inputs is set receive (the GPU pipeline's staging, src/gpu/staging.hpp).
+  int device = -1;
 
   std::size_t byte_size() const;
   std::int64_t batch() const;

@@ -1,7 +1,8 @@
 // The fake backend: outputs are a pure function of each sample, so batching, ordering and
 // partial-batch handling can be checked exactly; the delay lets timing code be tested.
 //   inputs : x0 [N, features] float32 (and x1 when inputs=2)
-//   outputs: y [N, 3] float32 with y[i][k] = (k + 1) * sum of sample i over all inputs
+//   outputs: y [N, 3] float32 with y[i][(k + shift) % 3] = (k + 1) * sum of sample i over all
+//   inputs
 //            positives [N] int64 = count of elements > 0 in sample i
 #include "fake.hpp"
 
@@ -46,6 +47,11 @@ class FakeBackend final : public Backend {
         {"delay_ms", "fixed time per batch, milliseconds", "0", {}, true},
         {"per_sample_us", "extra time per sample in a batch, microseconds", "0", {}, true},
         {"features", "values per sample of each input", "4", {}, true},
+        {"shift",
+         "rotates y's classes: y[i][(k + shift) % 3] (ensemble members that disagree)",
+         "0",
+         {},
+         true},
         {"inputs", "number of inputs (x0, x1)", "1", {"1", "2"}, false},
         {"fault",
          "what happens at fault_at_batch: throw an error, abort the process, hang, or "
@@ -76,6 +82,7 @@ class FakeBackend final : public Backend {
     phases.mark("read");
     delay_ms_ = option_int(params, "delay_ms", 0);
     per_sample_us_ = option_int(params, "per_sample_us", 0);
+    shift_ = option_int(params, "shift", 0);
     fault_at_batch_ = option_int(params, "fault_at_batch", 0);
     const auto fault = params.options.find("fault");
     fault_ = fault == params.options.end() ? "throw" : fault->second;
@@ -92,6 +99,7 @@ class FakeBackend final : public Backend {
                                                : std::string("-1")},
                  {"delay_ms", std::to_string(delay_ms_)},
                  {"per_sample_us", std::to_string(per_sample_us_)},
+                 {"shift", std::to_string(shift_)},
                  {"features", std::to_string(features)},
                  {"inputs", std::to_string(inputs)}};
     batches_ = 0;
@@ -134,7 +142,8 @@ class FakeBackend final : public Backend {
         }
       }
       for (int k = 0; k < 3; ++k)
-        y_values[static_cast<std::size_t>(i * 3 + k)] = static_cast<float>((k + 1) * sum);
+        y_values[static_cast<std::size_t>(i * 3 + (k + shift_) % 3)] =
+            static_cast<float>((k + 1) * sum);
       positive_values[static_cast<std::size_t>(i)] = count;
     }
     return {std::move(y), std::move(positives)};
@@ -145,6 +154,7 @@ class FakeBackend final : public Backend {
   Settings settings_;
   int delay_ms_ = 0;
   int per_sample_us_ = 0;
+  int shift_ = 0;
   int fault_at_batch_ = 0;
   std::string fault_;
   int batches_ = 0;

@@ -1,51 +1,38 @@
-// LibTorch adapter for TorchScript modules on the CPU (the GPU issue adds devices). Knobs: threads
-// (always set explicitly: LibTorch's default here is 1 thread), inter-op threads, the
-// post-training pass (none | freeze | optimize_for_inference), the NNC fuser (off by default: it
-// hangs on DenseNet-201 on GPU and costs ResNet-50 nothing), and a cache of the optimised module.
+// LibTorch adapter for TorchScript modules, on the CPU and (where the LibTorch found was built with
+// CUDA) on a GPU. CPU knobs: threads (always set explicitly: LibTorch's default here is 1 thread),
+// inter-op threads, the post-training pass (none | freeze | optimize_for_inference), the NNC fuser
+// (off by default: it hangs on DenseNet-201 on GPU and costs ResNet-50 nothing), and a cache of the
+// optimised module. GPU knobs: precision fp32 (TF32 on/off) / fp16 / bf16, channels-last, cuDNN
+// benchmark mode, and CUDA graphs (one graph captured per batch row count on first use, then
+// replayed: removes the per-kernel launch cost that dominates small batches).
 #include "libtorch.hpp"
 
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
+#include <torch/csrc/jit/ir/ir.h>
 #include <torch/csrc/jit/passes/tensorexpr_fuser.h>
 #include <torch/script.h>
 #include <torch/version.h>
 
 #include <array>
+#include <map>
 
 #include "../core/file_key.hpp"
 #include "option_values.hpp"
+#include "torch_common.hpp"
+
+#ifdef INFBENCH_LIBTORCH_CUDA
+#include <ATen/cuda/CUDAContext.h>
+#include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#endif
 
 namespace infbench {
 namespace {
 
-struct TypeRow {
-  c10::ScalarType torch;
-  DType dtype;
-};
-constexpr std::array<TypeRow, 7> kTypes{{
-    {c10::ScalarType::Float, DType::float32},
-    {c10::ScalarType::Half, DType::float16},
-    {c10::ScalarType::BFloat16, DType::bfloat16},
-    {c10::ScalarType::Long, DType::int64},
-    {c10::ScalarType::Int, DType::int32},
-    {c10::ScalarType::Byte, DType::uint8},
-    {c10::ScalarType::Bool, DType::boolean},
-}};
-
-c10::ScalarType to_torch(DType dtype) {
-  for (const auto& row : kTypes) {
-    if (row.dtype == dtype) return row.torch;
-  }
-  throw Error(ErrorKind::unsupported, "dtype not mapped to LibTorch");
-}
-
-DType to_dtype(c10::ScalarType type) {
-  for (const auto& row : kTypes) {
-    if (row.torch == type) return row.dtype;
-  }
-  throw Error(ErrorKind::unsupported,
-              std::string("LibTorch output of type ") + c10::toString(type) + " is not handled");
-}
+using torch_common::to_host;
+using torch_common::torch_message;
 
 // Debian's LibTorch computes matrix products through the system BLAS. When that is OpenBLAS,
 // its own thread pool would multiply with LibTorch's threads; pin it to the requested count.
@@ -72,21 +59,9 @@ int set_interop_threads(int wanted) {
   return at::get_num_interop_threads();
 }
 
-// TorchScript interpreter errors put the useful line last ("RuntimeError: Given groups=...").
-std::string torch_message(const std::string& text) {
-  const auto at = text.rfind("Error: ");
-  if (at == std::string::npos) return first_line(text);
-  const auto start = text.rfind('\n', at);
-  return first_line(text.substr(start == std::string::npos ? 0 : start + 1));
-}
-
 void flatten_outputs(const c10::IValue& value, std::vector<Tensor>& out) {
   if (value.isTensor()) {
-    const auto t = value.toTensor().contiguous().cpu();
-    const DType dtype = to_dtype(t.scalar_type());
-    out.emplace_back(dtype, Shape(t.sizes().begin(), t.sizes().end()),
-                     std::span<const std::byte>(static_cast<const std::byte*>(t.data_ptr()),
-                                                t.numel() * dtype_size(dtype)));
+    out.push_back(to_host(value.toTensor()));
   } else if (value.isTuple()) {
     for (const auto& e : value.toTupleRef().elements()) flatten_outputs(e, out);
   } else if (value.isList()) {
@@ -122,8 +97,44 @@ class LibTorchBackend final : public Backend {
         {"blas_threads", "OpenBLAS threads when OpenBLAS is the BLAS", "1", {}, true},
     };
     info.notes =
-        "CPU only in this build. Threads are process-wide in LibTorch. optimize_for_inference "
-        "gave wrong outputs for mobilenet_v3_small in 1.13: compare outputs before trusting it.";
+        "Threads are process-wide in LibTorch. optimize_for_inference gave wrong outputs for "
+        "mobilenet_v3_small in 1.13: compare outputs before trusting it.";
+#ifdef INFBENCH_LIBTORCH_CUDA
+    info.gpus = torch_common::visible_gpus();
+    info.precisions = {"fp32", "fp16", "bf16"};
+    info.device_inputs = true;
+    info.allocator_peaks = &torch_common::caching_allocator_peaks;
+    info.options.insert(info.options.end(),
+                        {
+                            {"tf32",
+                             "GPU fp32: TF32 tensor cores in cuBLAS and cuDNN (process-wide)",
+                             "on",
+                             {"on", "off"},
+                             false},
+                            {"channels_last",
+                             "GPU: NHWC weights and inputs (tensor-core friendly)",
+                             "off",
+                             {"off", "on"},
+                             false},
+                            {"cudnn_benchmark",
+                             "GPU: cuDNN autotunes convolutions per shape (process-wide)",
+                             "on",
+                             {"on", "off"},
+                             false},
+                            {"cuda_graph",
+                             "GPU: capture one CUDA graph per batch row count, then replay",
+                             "off",
+                             {"off", "on"},
+                             false},
+                        });
+    info.notes +=
+        " GPU: fp16/bf16 cast the module and its inputs on the GPU; outputs come back as float32. "
+        "cuda_graph captures on the first call of each batch size (after 3 warm-up calls): that "
+        "first call is slow. fp16/bf16 need --device k.";
+    if (info.gpus.empty()) info.notes += " No GPU visible: CPU only here.";
+#else
+    info.notes += " CPU only in this build (the LibTorch found has no CUDA).";
+#endif
     return info;
   }
 
@@ -133,28 +144,44 @@ class LibTorchBackend final : public Backend {
     const int threads = params.threads > 0 ? params.threads : default_thread_count();
     const std::string level = optimization_level(params, me);
     const bool fuser = option_value(params, me, "fuser") == "on";
+    if (params.device < 0 && params.precision != "fp32") {
+      throw Error(ErrorKind::unsupported, "precision " + params.precision +
+                                              ": libtorch runs fp16/bf16 on a GPU only here; "
+                                              "use --device 0 or --precision fp32");
+    }
+    device_ = params.device;
+    dtype_ = torch_common::precision_type(params.precision);
     LoadResult result;
     try {
       at::set_num_threads(threads);
       const int interop = set_interop_threads(option_int(params, me, "interop_threads"));
       const int blas = set_blas_threads(option_int(params, me, "blas_threads"));
       torch::jit::setTensorExprFuserEnabled(fuser);
+      Settings gpu_settings = configure_gpu(params, me);
+      const torch::Device where =
+          device_ >= 0 ? torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(device_))
+                       : torch::Device(torch::kCPU);
 
       if (!params.cache_dir.empty()) {
         std::filesystem::create_directories(params.cache_dir);
-        result.cache_file = params.cache_dir /
-                            (model.stem().string() + "." +
-                             cache_key(model, {me.framework_version, level}) + "." + level + ".pt");
+        // The cached module is specific to everything that changed it before saving.
+        const std::string variant = device_ < 0 ? level
+                                                : level + "." + params.precision +
+                                                      (channels_last_ ? ".nhwc" : "") + ".cuda";
+        result.cache_file = params.cache_dir / (model.stem().string() + "." +
+                                                cache_key(model, {me.framework_version, variant}) +
+                                                "." + variant + ".pt");
         result.cache = std::filesystem::is_regular_file(result.cache_file) ? CacheStatus::hit
                                                                            : CacheStatus::miss;
       }
       phases.mark("read");
       if (result.cache == CacheStatus::hit) {
-        module_ = torch::jit::load(result.cache_file.string(), torch::kCPU);
+        module_ = torch::jit::load(result.cache_file.string(), where);
       } else {
-        module_ = torch::jit::load(model.string(), torch::kCPU);
+        module_ = torch::jit::load(model.string(), where);
         module_.eval();
         phases.mark("optimize");
+        prepare_for_device();
         if (level == "freeze") module_ = torch::jit::freeze(module_);
         if (level == "optimize_for_inference")
           module_ = torch::jit::optimize_for_inference(module_);
@@ -168,7 +195,7 @@ class LibTorchBackend final : public Backend {
       }
       read_signature();
       settings_ = {{"batch_size", std::to_string(params.batch_size)},
-                   {"device", "-1"},
+                   {"device", std::to_string(device_)},
                    {"precision", params.precision},
                    {"optimization", level},
                    {"threads", std::to_string(at::get_num_threads())},
@@ -177,6 +204,7 @@ class LibTorchBackend final : public Backend {
                    {"blas_threads", blas < 0 ? "n/a (no OpenBLAS)" : std::to_string(blas)},
                    {"cache_dir", params.cache_dir.string()},
                    {"cache", std::string(to_string(result.cache))}};
+      settings_.insert(settings_.end(), gpu_settings.begin(), gpu_settings.end());
     } catch (const c10::Error& e) {
       throw Error(ErrorKind::framework, model.string() +
                                             ": libtorch cannot load it (is it a "
@@ -194,16 +222,15 @@ class LibTorchBackend final : public Backend {
   std::vector<Tensor> run_batch(std::span<const TensorView> inputs) override {
     try {
       c10::InferenceMode no_autograd;
-      std::vector<c10::IValue> args;
+      std::vector<at::Tensor> args;
       args.reserve(inputs.size());
-      for (const auto& in : inputs) {
-        // from_blob wraps our memory without a copy; the module only reads its inputs.
-        args.emplace_back(torch::from_blob(const_cast<std::byte*>(in.data), in.shape,
-                                           torch::TensorOptions().dtype(to_torch(in.dtype))));
-      }
+      for (const auto& in : inputs) args.push_back(to_device(torch_common::wrap(in)));
       std::vector<Tensor> outputs;
-      flatten_outputs(module_.forward(args), outputs);
+      flatten_outputs(forward(args), outputs);
       return outputs;
+    } catch (const c10::OutOfMemoryError& e) {
+      throw Error(ErrorKind::framework, "libtorch run failed: out of GPU memory: " +
+                                            first_line(e.what_without_backtrace()));
     } catch (const c10::Error& e) {
       throw Error(ErrorKind::framework,
                   "libtorch run failed: " + torch_message(e.what_without_backtrace()));
@@ -214,6 +241,128 @@ class LibTorchBackend final : public Backend {
   }
 
  private:
+  // Process-wide GPU switches and this module's GPU options; returns their effective values.
+  Settings configure_gpu(const Params& params, const BackendInfo& me) {
+#ifdef INFBENCH_LIBTORCH_CUDA
+    if (device_ >= 0) {
+      const bool tf32 = option_value(params, me, "tf32") == "on";
+      const bool benchmark = option_value(params, me, "cudnn_benchmark") == "on";
+      channels_last_ = option_value(params, me, "channels_last") == "on";
+      cuda_graph_ = option_value(params, me, "cuda_graph") == "on";
+      at::globalContext().setAllowTF32CuBLAS(tf32);
+      at::globalContext().setAllowTF32CuDNN(tf32);
+      at::globalContext().setBenchmarkCuDNN(benchmark);
+      return {{"tf32", dtype_ == c10::ScalarType::Float ? (tf32 ? "on" : "off") : "n/a"},
+              {"channels_last", channels_last_ ? "on" : "off"},
+              {"cudnn_benchmark", benchmark ? "on" : "off"},
+              {"cuda_graph", cuda_graph_ ? "on" : "off"},
+              { "gpu_name",
+                at::cuda::getDeviceProperties(static_cast<c10::DeviceIndex>(device_))->name }};
+    }
+    return {{"tf32", "n/a"}, {"channels_last", "n/a"}, {"cudnn_benchmark", "n/a"}, {
+              "cuda_graph",
+              "n/a"
+            }};
+#else
+    (void)params;
+    (void)me;
+    return {};
+#endif
+  }
+
+  // Before freezing: the compute type and memory layout, so that frozen constants have them.
+  void prepare_for_device() {
+    if (device_ < 0 || (dtype_ == c10::ScalarType::Float && !channels_last_)) return;
+    torch::NoGradGuard no_grad;
+    for (auto p : module_.parameters()) p.set_data(converted(p));
+    for (auto b : module_.buffers()) b.set_data(converted(b));
+    // A frozen module (the zoo's .ts files are frozen) holds its weights as graph constants,
+    // which Module::to and parameters() never see: convert those too.
+    for (const auto& method : module_.get_methods()) convert_constants(method.graph()->block());
+  }
+
+  at::Tensor converted(const at::Tensor& t) const {
+    if (!t.is_floating_point()) return t;
+    at::Tensor out = t.to(dtype_);
+    if (channels_last_ && out.dim() == 4) out = out.contiguous(at::MemoryFormat::ChannelsLast);
+    return out;
+  }
+
+  void convert_constants(torch::jit::Block* block) const {
+    for (auto* node : block->nodes()) {
+      for (auto* inner : node->blocks()) convert_constants(inner);
+      if (node->kind() != c10::prim::Constant || !node->hasAttribute(c10::attr::value) ||
+          node->kindOf(c10::attr::value) != torch::jit::AttributeKind::t) {
+        continue;
+      }
+      const at::Tensor t = converted(node->t(c10::attr::value));
+      node->t_(c10::attr::value, t);
+      node->output()->inferTypeFrom(t);
+    }
+  }
+
+  at::Tensor to_device(at::Tensor t) const {
+    if (device_ < 0) return t;
+    if (!t.is_cuda()) t = t.to(torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(device_)));
+    if (t.is_floating_point() && t.scalar_type() != dtype_) t = t.to(dtype_);
+    if (channels_last_ && t.dim() == 4) t = t.contiguous(at::MemoryFormat::ChannelsLast);
+    return t;
+  }
+
+  static std::vector<c10::IValue> ivalues(const std::vector<at::Tensor>& tensors) {
+    return {tensors.begin(), tensors.end()};
+  }
+
+  c10::IValue forward(const std::vector<at::Tensor>& args) {
+#ifdef INFBENCH_LIBTORCH_CUDA
+    if (device_ >= 0) {
+      c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device_));
+      if (cuda_graph_) return replay(args);
+      return module_.forward(ivalues(args));
+    }
+#endif
+    return module_.forward(ivalues(args));
+  }
+
+#ifdef INFBENCH_LIBTORCH_CUDA
+  struct Graph {
+    at::cuda::CUDAGraph graph;
+    std::vector<at::Tensor> inputs;  // static: the graph reads its inputs from here
+    c10::IValue output;              // static: each replay overwrites it
+  };
+
+  c10::IValue replay(const std::vector<at::Tensor>& args) {
+    auto& graph = graphs_[args.empty() ? 0 : args.front().size(0)];
+    if (!graph) graph = capture(args);
+    for (std::size_t i = 0; i < args.size(); ++i) graph->inputs[i].copy_(args[i]);
+    graph->graph.replay();
+    return graph->output;
+  }
+
+  // Capture needs a side stream, and warm-up calls first: TorchScript's profiling executor
+  // specialises the graph during its first calls and cuDNN autotunes per shape; neither may
+  // happen inside the capture. Thread-local capture mode, because the pipeline's batcher thread
+  // issues its own copies while this thread captures.
+  std::unique_ptr<Graph> capture(const std::vector<at::Tensor>& args) {
+    auto graph = std::make_unique<Graph>();
+    for (const auto& a : args) graph->inputs.push_back(a.clone());
+    auto side = c10::cuda::getStreamFromPool(false, static_cast<c10::DeviceIndex>(device_));
+    c10::cuda::getCurrentCUDAStream(static_cast<c10::DeviceIndex>(device_)).synchronize();
+    {
+      c10::cuda::CUDAStreamGuard on_side(side);
+      for (int i = 0; i < 3; ++i) module_.forward(ivalues(graph->inputs));
+      side.synchronize();
+      graph->graph.capture_begin({0, 0}, cudaStreamCaptureModeThreadLocal);
+      graph->output = module_.forward(ivalues(graph->inputs));
+      graph->graph.capture_end();
+    }
+    side.synchronize();
+    return graph;
+  }
+
+  std::map<std::int64_t, std::unique_ptr<Graph>> graphs_;
+#endif
+
   void read_signature() {
     signature_ = {};
     const auto& schema = module_.get_method("forward").function().getSchema();
@@ -232,6 +381,10 @@ class LibTorchBackend final : public Backend {
   torch::jit::Module module_;
   Signature signature_;
   Settings settings_;
+  int device_ = -1;
+  c10::ScalarType dtype_ = c10::ScalarType::Float;
+  bool channels_last_ = false;
+  bool cuda_graph_ = false;
 };
 
 }  // namespace

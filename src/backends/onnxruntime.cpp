@@ -6,6 +6,7 @@
 
 #include <onnxruntime_cxx_api.h>
 
+#include <algorithm>
 #include <array>
 
 #include "../core/file_key.hpp"
@@ -100,8 +101,16 @@ class OnnxRuntimeBackend final : public Backend {
          false},
     };
     info.notes =
-        "CPU execution provider; precision fp32 (an fp16 model is a different .onnx file). The "
-        "CUDA execution provider is not in this build.";
+        "CPU execution provider; precision fp32 (an fp16 model is a different .onnx file). ";
+    // Asked of the library actually loaded: the GPU machine loads the Python wheel's CPU-only
+    // library, and a CUDA-enabled build (~230 MB) is too large to carry there.
+    const auto providers = Ort::GetAvailableProviders();
+    const bool cuda =
+        std::find(providers.begin(), providers.end(), "CUDAExecutionProvider") != providers.end();
+    info.notes += cuda ? "The loaded library has the CUDA execution provider; this adapter does "
+                         "not use it yet."
+                       : "The CUDA execution provider is not in the loaded library: GPU runs "
+                         "are not possible with it, ONNX Runtime runs on the CPU.";
     return info;
   }
 

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "commands.hpp"
+#include "infbench/ensemble_study.hpp"
 #include "infbench/report.hpp"
 #include "infbench/runner.hpp"
 #include "model_options.hpp"
@@ -19,6 +20,7 @@ struct BenchOptions {
   std::string scenario = "offline", json;
   RunConfig config;
   std::vector<std::string> inputs, input_shapes;
+  std::string labels;
   bool no_overlap = false;
 };
 
@@ -60,14 +62,27 @@ void run(BenchOptions o) {
       throw Error(ErrorKind::io, "--json " + o.json + ": directory is missing or not writable");
     }
   }
+  if (!o.labels.empty() && o.inputs.empty()) {
+    throw Error(ErrorKind::invalid_argument,
+                "--labels " + o.labels + ": give the labelled samples with --input x.npy");
+  }
   std::signal(SIGINT, on_interrupt);
   const RunResult result = run_benchmark(o.m.framework, o.m.model, params, o.config);
   std::signal(SIGINT, SIG_DFL);
   fmt::print("{}", console_summary(result));
+  auto record = to_json(result);
+  if (!o.labels.empty() && result.record.status == "ok") {
+    // Accuracy over every labelled sample, after (and apart from) the timed run.
+    std::vector<std::filesystem::path> files(o.inputs.begin(), o.inputs.end());
+    for (const auto& a : measure_top1(o.m.framework, o.m.model, params, files, o.labels)) {
+      fmt::print("  top-1       {:.4f} {} ({})\n", a.top1, a.name, o.labels);
+      record["accuracy_top1"][a.name] = a.top1;
+    }
+  }
   if (!o.json.empty()) {
     const std::string tmp = o.json + ".tmp";
     std::ofstream out(tmp);
-    out << to_json(result).dump(1) << "\n";
+    out << record.dump(1) << "\n";
     out.close();
     if (!out || std::rename(tmp.c_str(), o.json.c_str()) != 0) {
       throw Error(ErrorKind::io, "--json " + o.json + ": write failed");
@@ -119,6 +134,9 @@ void add_bench_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--input", o->inputs, "Sample pool from .npy (one per model input, in order)");
   cmd->add_option("--input-shape", o->input_shapes, "Per-sample shape like 3x224x224 (per input)");
+  cmd->add_option("--labels", o->labels,
+                  "Labels .npy (one integer per --input sample): top-1 accuracy of the model, and "
+                  "of each member for an ensemble");
   cmd->add_option("--json", o->json, "Write the full record as JSON");
   cmd->callback([o] { run(*o); });
 }

@@ -7,6 +7,7 @@ namespace infbench::cli {
 void add_info_command(CLI::App& app);
 void add_predict_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
+void add_ensemble_command(CLI::App& app);
 void add_sweep_commands(CLI::App& app);
 void add_report_commands(CLI::App& app);
 

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   infbench::cli::add_info_command(app);
   infbench::cli::add_predict_command(app);
   infbench::cli::add_bench_command(app);
+  infbench::cli::add_ensemble_command(app);
   infbench::cli::add_sweep_commands(app);
   infbench::cli::add_report_commands(app);
   // Usage errors in one line, like every other error.

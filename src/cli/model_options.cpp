@@ -1,10 +1,18 @@
 #include "model_options.hpp"
 
+#include "infbench/error.hpp"
+
 namespace infbench::cli {
 
 void ModelOptions::add_to(CLI::App& cmd, const std::string& model_help, bool several_devices) {
-  cmd.add_option("--model", model, model_help)->required();
-  cmd.add_option("--framework", framework, "Framework name (see `infbench info`)")->required();
+  auto* model_option = cmd.add_option("--model", model, model_help + " (required)");
+  auto* framework_option =
+      cmd.add_option("--framework", framework, "Framework name, see `infbench info` (required)");
+  cmd.add_option("--ensemble", ensemble,
+                 "Ensemble spec (.yaml, docs/ensembles.md): same as --framework ensemble --model "
+                 "SPEC")
+      ->excludes(model_option)
+      ->excludes(framework_option);
   if (several_devices) {
     cmd.add_option("--device", devices,
                    "-1 = CPU (default), k = GPU k; a list (0,1,...) splits the samples across "
@@ -24,7 +32,15 @@ void ModelOptions::add_to(CLI::App& cmd, const std::string& model_help, bool sev
   cmd.add_option("--set", sets, "Framework option key=value (repeatable)");
 }
 
-Params ModelOptions::to_params() const {
+Params ModelOptions::to_params() {
+  if (!ensemble.empty()) {
+    framework = "ensemble";
+    model = ensemble;
+  }
+  if (model.empty() || framework.empty()) {
+    throw Error(ErrorKind::invalid_argument,
+                "--model and --framework are required (or --ensemble SPEC for an ensemble)");
+  }
   Params p = params;
   if (!devices.empty()) p.device = devices.front();
   p.optimization = optimization;

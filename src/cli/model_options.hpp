@@ -11,6 +11,7 @@ namespace infbench::cli {
 struct ModelOptions {
   std::string model;
   std::string framework;
+  std::string ensemble;  // --ensemble SPEC: framework "ensemble", model SPEC
   Params params;
   std::string optimization;
   std::string cache_dir;
@@ -19,8 +20,9 @@ struct ModelOptions {
 
   // several_devices: --device takes a list (0,1,...) into `devices`; otherwise one value.
   void add_to(CLI::App& cmd, const std::string& model_help, bool several_devices = false);
-  // The Params these options request (throws Error on a malformed --set).
-  Params to_params() const;
+  // The Params these options request; resolves --ensemble into framework and model. Throws Error
+  // on a malformed --set or a missing --model/--framework.
+  Params to_params();
 };
 
 }  // namespace infbench::cli

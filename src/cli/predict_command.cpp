@@ -132,7 +132,7 @@ void write_outputs(const std::vector<std::pair<std::string, std::filesystem::pat
 
 // --device 0,1,...: one model per device, the samples split across them, then the same samples
 // on the first device alone, for the scaling figure. One pass each: a first look, not a benchmark.
-void run_data_parallel(const PredictOptions& o, const NamedTensors& inputs) {
+void run_data_parallel(PredictOptions& o, const NamedTensors& inputs) {
   using Clock = std::chrono::steady_clock;
   auto models = load_on_devices(o.m.framework, o.m.model, o.m.to_params(), o.m.devices);
   const auto files = output_files(o.outputs, models.front().signature());
@@ -199,7 +199,7 @@ void run_data_parallel(const PredictOptions& o, const NamedTensors& inputs) {
   }
 }
 
-void run(const PredictOptions& o) {
+void run(PredictOptions o) {
   using Clock = std::chrono::steady_clock;
   const Params params = o.m.to_params();
 

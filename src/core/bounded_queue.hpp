@@ -32,6 +32,15 @@ class BoundedQueue {
     return item;
   }
 
+  // Never waits: nullopt when nothing is queued (or cancelled).
+  std::optional<T> try_pop() {
+    std::lock_guard lock(mutex_);
+    if (cancelled_ || items_.empty()) return std::nullopt;
+    T item = std::move(items_.front());
+    items_.pop_front();
+    not_full_.notify_one();
+    return item;
+  }
   void close() {
     std::lock_guard lock(mutex_);
     closed_ = true;

@@ -177,6 +177,27 @@ Model Model::load(std::string_view framework, const std::filesystem::path& path,
   return model;
 }
 
+std::size_t Model::batches_in_flight() const {
+  const auto* streaming = dynamic_cast<const StreamingBackend*>(backend_.get());
+  return streaming != nullptr ? std::max<std::size_t>(1, streaming->max_batches_in_flight()) : 1;
+}
+
+void Model::submit_batch(std::span<const TensorView> inputs) {
+  auto* streaming = dynamic_cast<StreamingBackend*>(backend_.get());
+  if (streaming == nullptr) {
+    throw Error(ErrorKind::unsupported, info_.name + " takes one batch at a time (run_batch)");
+  }
+  streaming->submit_batch(inputs);
+}
+
+std::vector<Tensor> Model::collect_batch() {
+  auto* streaming = dynamic_cast<StreamingBackend*>(backend_.get());
+  if (streaming == nullptr) {
+    throw Error(ErrorKind::unsupported, info_.name + " takes one batch at a time (run_batch)");
+  }
+  return streaming->collect_batch();
+}
+
 void Model::set_batch_size(int batch_size) {
   if (batch_size < 1) {
     throw Error(ErrorKind::invalid_argument,

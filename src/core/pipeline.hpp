@@ -6,6 +6,12 @@
 // With overlap off, run() gathers and computes in turn, so the effect of the overlap can be
 // measured.
 //
+// GPU runs (params.device >= 0, a backend with info().device_inputs, a CUDA build): the batcher
+// also copies each batch to the GPU (src/gpu/staging.hpp), so the host-to-device copy of batch
+// N+1 runs on its own stream while the framework computes batch N. The pipeline records each
+// copy's interval and each framework call's interval, and reports how much of the copy time lay
+// inside framework calls (copy_hidden_seconds; docs/metrics.md, copy_hidden_fraction).
+//
 // Why the framework runs on the caller's thread: OpenMP runtimes (LibTorch, OpenCV) keep one worker
 // pool per calling thread, and libgomp stops spinning once pools outnumber the cores. Calling the
 // framework from the thread that loaded the model keeps one pool: a fresh compute thread measured
@@ -19,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "../gpu/staging.hpp"
 #include "bounded_queue.hpp"
 #include "infbench/model.hpp"
 #include "sample_pool.hpp"
@@ -82,6 +89,12 @@ class Pipeline {
   bool failed() const { return failed_; }
   std::int64_t batches() const { return batches_; }
   double compute_seconds() const { return compute_s_; }  // inside run_batch, summed
+  // Host-to-device input copies (GPU staging only; 0 otherwise), summed over batches, and the part
+  // of them that overlapped a framework call. Valid after run().
+  double copy_seconds() const;
+  double copy_hidden_seconds() const;
+  bool staged() const { return staging_ != nullptr; }
+  const std::string& staging_note() const { return staging_note_; }  // why not staged
 
  private:
   struct Piece {
@@ -90,17 +103,29 @@ class Pipeline {
     Clock::time_point issued;
     bool last = false;  // this piece completes its query
   };
+  struct Buffers {
+    std::vector<Tensor> host;
+    int slot = -1;  // staging slot of these host buffers (GPU runs)
+  };
   struct Job {
     std::vector<std::int64_t> indices;
     std::vector<Piece> pieces;
-    std::vector<Tensor> buffers;
+    Buffers* buffers = nullptr;            // from free_buffers_, returned after compute
+    std::vector<TensorView> device_views;  // staged inputs (GPU runs)
+  };
+  struct Interval {
+    Clock::time_point begin, end;
   };
 
   std::optional<Job> next_job();
   void prepare(Job& job);
   void compute(Job& job);
+  void complete(Job& job, std::vector<Tensor>& outputs, Clock::time_point done);
+  std::vector<TensorView> views_of(const Job& job) const;
+  void run_streaming();
   void batcher_loop();
   void fail(std::exception_ptr error);
+  std::int64_t rows_of(const Job& job) const;
 
   Model& model_;
   const SamplePool& pool_;
@@ -115,8 +140,13 @@ class Pipeline {
   bool closing_ = false;
   bool cancelled_ = false;
 
+  std::vector<Buffers> all_buffers_;        // owned here so staged host memory never moves
+  std::unique_ptr<DeviceStaging> staging_;  // declared after the buffers: released before them
+  std::string staging_note_;
   BoundedQueue<Job> ready_;
-  BoundedQueue<std::vector<Tensor>> free_buffers_;
+  BoundedQueue<Buffers*> free_buffers_;
+  std::vector<Interval> copies_;    // batcher thread (or run() without overlap)
+  std::vector<Interval> computes_;  // run() thread
   std::exception_ptr error_;
   std::atomic<bool> failed_ = false;
   std::int64_t batches_ = 0;

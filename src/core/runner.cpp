@@ -161,8 +161,23 @@ struct MeasuredPhases {
   std::optional<unsigned long long> throttle_mask;  // union over repeats
   double probe_s = 0;
 
+  std::optional<double> power_max_w, clock_min_mhz, clock_mean_mhz, memory_peak_bytes;
+  int clock_means = 0;
+
   void add_probe_values(const ProbeValues& values) {
     if (const auto e = value_of(values, "energy_j")) energy_j = energy_j.value_or(0) + *e;
+    auto keep_max = [&](std::optional<double>& into, const char* key) {
+      if (const auto v = value_of(values, key)) into = std::max(into.value_or(*v), *v);
+    };
+    keep_max(power_max_w, "power_max_w");
+    keep_max(memory_peak_bytes, "gpu_memory_used_bytes");
+    if (const auto v = value_of(values, "gpu_sm_clock_mhz")) {
+      clock_min_mhz = std::min(clock_min_mhz.value_or(*v), *v);
+    }
+    if (const auto v = value_of(values, "gpu_sm_clock_mean_mhz")) {  // mean of repeat means
+      clock_mean_mhz = (clock_mean_mhz.value_or(0) * clock_means + *v) / (clock_means + 1);
+      ++clock_means;
+    }
     if (const auto t = value_of(values, "gpu_throttle_reasons")) {
       throttle_mask = throttle_mask.value_or(0) | static_cast<unsigned long long>(*t);
     }
@@ -216,7 +231,8 @@ void fill_latency_stats(RunResult& result) {
 void fill_measurement(RunResult& result, const MeasuredPhases& m, const RunConfig& config,
                       std::optional<double> idle_w) {
   auto& r = result.record;
-  double duration = 0, compute = 0, batches = 0;
+  double duration = 0, compute = 0, batches = 0, copy = 0, copy_hidden = 0;
+  bool staged = !m.phases.empty();
   std::vector<double> throughputs, p99s;
   bool windows_ok = true, few_queries = false;
   for (const auto& phase : m.phases) {
@@ -227,6 +243,9 @@ void fill_measurement(RunResult& result, const MeasuredPhases& m, const RunConfi
     duration += phase.duration_s();
     compute += phase.compute_s;
     batches += static_cast<double>(phase.batches);
+    staged = staged && phase.staged;
+    copy += phase.copy_s;
+    copy_hidden += phase.copy_hidden_s;
     if (phase.duration_s() <= 0) continue;
     const double throughput = static_cast<double>(phase.samples) / phase.duration_s();
     const double p99 = percentile(phase.latencies_ms, 0.99);
@@ -245,6 +264,13 @@ void fill_measurement(RunResult& result, const MeasuredPhases& m, const RunConfi
   r.throughput_samples_per_s = throughputs.empty() ? 0 : mean(throughputs);
   r.queries_per_s = duration > 0 ? static_cast<double>(r.queries_completed) / duration : 0;
   if (batches > 0) r.batch_compute_mean_ms = 1000 * compute / batches;
+  if (staged && batches > 0 && copy > 0) {
+    r.h2d_copy_mean_ms = 1000 * copy / batches;
+    r.copy_hidden_fraction = copy_hidden / copy;
+  }
+  if (!m.phases.empty() && !m.phases.front().staging_note.empty()) {
+    warn(r, m.phases.front().staging_note);
+  }
   fill_latency_stats(result);
   if (const auto ci = bootstrap_mean_ci(throughputs, config.seed)) {
     r.throughput_ci95_low = ci->low;
@@ -269,6 +295,13 @@ void fill_measurement(RunResult& result, const MeasuredPhases& m, const RunConfi
     if (r.samples_completed > 0)
       r.energy_per_sample_j = *energy / static_cast<double>(r.samples_completed);
   }
+  if (m.power_max_w && r.power_source == "nvml") r.power_max_w = m.power_max_w;
+  r.gpu_sm_clock_min_mhz = m.clock_min_mhz;
+  r.gpu_sm_clock_mean_mhz = m.clock_mean_mhz;
+  if (m.memory_peak_bytes) {
+    r.gpu_memory_used_peak_bytes = static_cast<std::int64_t>(*m.memory_peak_bytes);
+  }
+  if (m.throttle_mask) r.gpu_throttle_reasons = static_cast<std::int64_t>(*m.throttle_mask);
   // Bits 0x1 (GPU idle) and 0x2 (application clocks setting) are not slowdowns.
   if (m.throttle_mask && (*m.throttle_mask & ~0x3ULL) != 0) {
     warn(r, "GPU clocks were throttled during the run (NVML reasons mask " +
@@ -386,6 +419,11 @@ std::optional<Model> load_for_benchmark(const std::string& framework,
     (phase == "read" ? read_s : rest_s) += s;
     r.load_phases += (r.load_phases.empty() ? "" : ";") + phase + "=" + std::to_string(s);
   }
+  if (const auto aot = model->load_result().ahead_of_time_optimize_s) {
+    rest_s += *aot;
+    r.load_phases += (r.load_phases.empty() ? "" : ";") + std::string("optimize_ahead_of_time=") +
+                     std::to_string(*aot);
+  }
   r.load_read_s = read_s;
   r.load_optimize_s = rest_s;
   r.cache = std::string(to_string(model->load_result().cache));
@@ -414,6 +452,10 @@ void measure_loaded(Model& model, const std::filesystem::path& model_path, const
     phase_name = &kWarmup;
     if (on_phase) on_phase(kWarmup);
     memory->start();
+    // The framework allocator's peaks cover first inference, warm-up and measurement.
+    const auto& allocator = model.info().allocator_peaks;
+    const int gpu = static_cast<int>(r.device);
+    if (allocator && gpu >= 0) allocator(gpu, true);
     // First inference alone: one batch, timed from issue to completion.
     RunConfig first_config = config;
     first_config.scenario = Scenario::multi_stream;
@@ -443,6 +485,9 @@ void measure_loaded(Model& model, const std::filesystem::path& model_path, const
       const auto idle = probes.front()->stop();
       if (const auto e = value_of(idle, "energy_j")) idle_w = *e / *value_of(idle, "duration_s");
       r.idle_power_w = idle_w;
+      if (const auto used = value_of(idle, "gpu_memory_used_bytes")) {
+        r.gpu_memory_idle_bytes = static_cast<std::int64_t>(*used);
+      }
     }
 
     double qps = config.target_qps;
@@ -465,6 +510,11 @@ void measure_loaded(Model& model, const std::filesystem::path& model_path, const
     }
     if (const auto peak = value_of(memory->stop(), "peak_rss_bytes")) {
       r.host_peak_rss_inference_bytes = static_cast<std::int64_t>(*peak);
+    }
+    if (allocator && gpu >= 0) {
+      const auto peaks = allocator(gpu, false);
+      r.gpu_alloc_reserved_peak_bytes = static_cast<std::int64_t>(peaks.reserved_bytes);
+      r.gpu_alloc_allocated_peak_bytes = static_cast<std::int64_t>(peaks.allocated_bytes);
     }
     fill_measurement(result, measured, config, idle_w);
     if (config.scenario == Scenario::server) fill_server(result, measured, config, qps);

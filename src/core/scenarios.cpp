@@ -217,6 +217,10 @@ PhaseResult run_phase(Model& model, const SamplePool& pool, const RunConfig& con
   result.end = result.completions.empty() ? result.start : result.completions.back();
   result.batches = pipeline.batches();
   result.compute_s = pipeline.compute_seconds();
+  result.staged = pipeline.staged();
+  result.copy_s = pipeline.copy_seconds();
+  result.copy_hidden_s = pipeline.copy_hidden_seconds();
+  result.staging_note = pipeline.staging_note();
   return result;
 }
 

@@ -37,8 +37,12 @@ struct PhaseResult {
   Clock::time_point start, end;  // first issue (scheduled), last completion
   std::int64_t batches = 0;
   double compute_s = 0;
-  double issued_qps = 0;  // server: realised arrival rate
-  double gap_cv = 0;      // server: coefficient of variation of inter-arrival gaps (1 if Poisson)
+  bool staged = false;       // GPU input staging was used (pipeline.hpp)
+  double copy_s = 0;         // host-to-device input copies, summed
+  double copy_hidden_s = 0;  // ... of which inside framework calls
+  std::string staging_note;  // why a GPU run was not staged
+  double issued_qps = 0;     // server: realised arrival rate
+  double gap_cv = 0;  // server: coefficient of variation of inter-arrival gaps (1 if Poisson)
   bool overloaded = false;
   bool interrupted = false;
   double duration_s() const;

@@ -93,7 +93,7 @@ TensorView TensorView::slice_batch(std::int64_t begin, std::int64_t count) const
   }
   const auto rows = batch();
   const std::size_t row_bytes = rows == 0 ? 0 : byte_size() / static_cast<std::size_t>(rows);
-  TensorView out{dtype, shape, data + static_cast<std::size_t>(begin) * row_bytes};
+  TensorView out{dtype, shape, data + static_cast<std::size_t>(begin) * row_bytes, device};
   out.shape[0] = count;
   return out;
 }

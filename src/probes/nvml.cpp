@@ -1,7 +1,9 @@
 // NVIDIA GPU telemetry through NVML, loaded with dlopen so that builds and machines without the
 // driver still work (the probe is then absent). Energy comes from the device's energy counter
-// (Volta and later); a 100 ms sampler adds mean/max power, SM clock, memory used and the union of
-// throttle reasons seen. Note: NVML numbers GPUs in PCI order, CUDA may not (CUDA_DEVICE_ORDER).
+// (Volta and later); a 100 ms sampler adds mean/max power, min/mean SM clock, peak device memory
+// used and the union of throttle reasons seen. Prototypes are declared here (nvml.h is not needed
+// to build); they follow NVML's C API, whose signatures are stable across driver versions. Note:
+// NVML numbers GPUs in PCI order, CUDA may not (CUDA_DEVICE_ORDER).
 #include <dlfcn.h>
 
 #include <atomic>
@@ -54,7 +56,9 @@ const Nvml& nvml() {
     bind(lib, "nvmlDeviceGetPowerUsage", n.power);
     bind(lib, "nvmlDeviceGetMemoryInfo", n.memory);
     bind(lib, "nvmlDeviceGetClockInfo", n.clock);
-    bind(lib, "nvmlDeviceGetCurrentClocksThrottleReasons", n.throttle);
+    // Renamed "event reasons" in NVML 12.2 (same bits); older drivers have only the first name.
+    bind(lib, "nvmlDeviceGetCurrentClocksEventReasons", n.throttle);
+    if (n.throttle == nullptr) bind(lib, "nvmlDeviceGetCurrentClocksThrottleReasons", n.throttle);
     bind(lib, "nvmlDeviceGetName", n.name);
     bind(lib, "nvmlSystemGetDriverVersion", n.driver);
     if (n.init == nullptr || n.handle == nullptr || n.power == nullptr || n.init() != 0) {
@@ -86,6 +90,8 @@ class NvmlProbe final : public Probe {
     samples_ = 0;
     memory_max_ = 0;
     clock_min_ = 0;
+    clock_sum_ = 0;
+    clock_samples_ = 0;
     throttle_ = 0;
     energy_start_mj_ = 0;
     has_energy_ = nvml().energy != nullptr && nvml().energy(device_, &energy_start_mj_) == 0;
@@ -117,6 +123,8 @@ class NvmlProbe final : public Probe {
     if (memory_max_ > 0)
       values.emplace_back("gpu_memory_used_bytes", static_cast<double>(memory_max_));
     if (clock_min_ > 0) values.emplace_back("gpu_sm_clock_mhz", clock_min_);
+    if (clock_samples_ > 0)
+      values.emplace_back("gpu_sm_clock_mean_mhz", clock_sum_ / clock_samples_);
     values.emplace_back("gpu_throttle_reasons", static_cast<double>(throttle_));
     return values;
   }
@@ -137,6 +145,8 @@ class NvmlProbe final : public Probe {
     }
     if (nvml().clock != nullptr && nvml().clock(device_, kClockSm, &mhz) == 0) {
       clock_min_ = clock_min_ == 0 ? mhz : std::min<double>(clock_min_, mhz);
+      clock_sum_ += mhz;
+      ++clock_samples_;
     }
     if (nvml().throttle != nullptr && nvml().throttle(device_, &reasons) == 0) throttle_ |= reasons;
   }
@@ -149,8 +159,8 @@ class NvmlProbe final : public Probe {
   std::thread sampler_;
   std::atomic<bool> running_ = false;
   std::mutex mutex_;
-  double power_sum_w_ = 0, power_max_w_ = 0, clock_min_ = 0;
-  int samples_ = 0;
+  double power_sum_w_ = 0, power_max_w_ = 0, clock_min_ = 0, clock_sum_ = 0;
+  int samples_ = 0, clock_samples_ = 0;
   unsigned long long memory_max_ = 0, throttle_ = 0, energy_start_mj_ = 0;
   bool has_energy_ = false;
   std::chrono::steady_clock::time_point start_;

@@ -53,8 +53,16 @@ std::filesystem::path write_html_report(ResultStore& store, std::optional<std::i
                   "--run " + std::to_string(*run) + ": no such run in the database");
     runs = only;
   }
-  const nlohmann::json data = {
-      {"runs", runs}, {"hosts", store.host_rows(run)}, {"points", store.point_rows(run)}};
+  nlohmann::json studies = nlohmann::json::array();
+  for (const auto& study : store.study_rows(run)) {
+    for (const auto& r : runs) {
+      if (r.at("run_id") == study.at("run_id")) studies.push_back(study);
+    }
+  }
+  const nlohmann::json data = {{"runs", runs},
+                               {"hosts", store.host_rows(run)},
+                               {"points", store.point_rows(run)},
+                               {"studies", studies}};
   write_atomically(out_dir / "data.json", data.dump(1));
   std::string html =
       "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

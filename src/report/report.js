@@ -152,6 +152,45 @@
       mm && `${configOf(mm)} b${mm.batch_size}: ${fmt(mib(mm.host_peak_rss_inference_bytes), 0)} MiB`];
   }));
 
+  // Ensemble studies (`infbench ensemble`): speed-up per mode, interference heat map, accuracy.
+  const studies = (data.studies || []).filter((st) => st.kind === 'ensemble');
+  if (studies.length) {
+    const se = section('Ensembles', 'Co-location modes (docs/ensembles.md): throughput relative to running the members one after the other; ' +
+      'slowdown of each member (row) while another (column) runs beside it = its rate alone / its rate co-located, each with the thread share it has in the ensemble; top-1 of members and ensemble on labelled data.');
+    const heat = (v) => (v == null ? '' : `background:hsl(${Math.max(0, 120 - 60 * (v - 1))},70%,${Math.max(45, 90 - 15 * Math.abs(v - 1))}%)`);
+    for (const st of studies) {
+      const s = st.summary;
+      const h = document.createElement('h3');
+      h.textContent = `${s.ensemble} (run ${st.run_id}): ${s.members.map((m) => `${m.name} [${m.framework}]`).join(', ')}; combine ${s.combine}; ${s.threads} threads`;
+      se.appendChild(h);
+      const modes = [...new Set(s.batches.flatMap((b) => Object.keys(b.modes || {})))];
+      chart(se, { type: 'bar', data: { labels: s.batches.map((b) => `batch ${b.batch_size}`),
+        datasets: modes.map((m) => ({ label: m, backgroundColor: colorOf(`mode ${m}`), data: s.batches.map((b) => (b.speedup_vs_sequential || {})[m] ?? null) })) },
+        options: { scales: { y: { beginAtZero: true, title: { display: true, text: 'throughput / sequential' } } } } }, `${s.ensemble}: speed-up over the sequential mode`);
+      table(se, ['batch', 'mode', 'samples/s', 'speed-up', 'p50 ms', 'p99 ms', 'peak RSS MiB'], s.batches.flatMap((b) => Object.entries(b.modes || {}).map(([m, r]) => [b.batch_size, m,
+        r.status === 'ok' ? fmt(r.throughput_samples_per_s) : `failed: ${r.error}`, fmt((b.speedup_vs_sequential || {})[m], 3), fmt(r.latency_p50_ms), fmt(r.latency_p99_ms), fmt(mib(r.host_peak_rss_bytes), 0)])));
+      for (const b of s.batches) {
+        const inf = b.interference;
+        if (!inf || inf.error) continue;
+        const names = s.members.map((m) => m.name);
+        const t = document.createElement('table');
+        t.className = 'heatmap';
+        t.innerHTML = `<caption>Interference at batch ${b.batch_size} (slowdown, 1.00x = none)</caption><tr><th>member</th><th>alone samples/s</th>` + names.map((n) => `<th>with ${n}</th>`).join('') + '<th>with all</th><th>RSS added MiB</th></tr>' +
+          names.map((n, i) => `<tr><th>${n}</th><td>${fmt(inf.alone_samples_per_s[n])}</td>` + [...names, 'all'].map((o) => {
+            const v = o === n ? null : (inf.slowdown[n] || {})[o];
+            return `<td style="${heat(v)}">${v == null ? '-' : fmt(v) + 'x'}</td>`;
+          }).join('') + `<td>${fmt(mib(inf.threads_per_member[i].rss_added_bytes), 1)}</td></tr>`).join('');
+        se.appendChild(t);
+        rendered += 1;
+      }
+      if (s.accuracy) {
+        chart(se, { type: 'bar', data: { labels: s.accuracy.map((a) => a.name),
+          datasets: [{ label: 'top-1', data: s.accuracy.map((a) => a.top1), backgroundColor: s.accuracy.map((a) => (a.name === 'ensemble' ? '#d62728' : '#1f77b4')) }] },
+          options: { scales: { y: { suggestedMin: Math.max(0, Math.floor(20 * Math.min(...s.accuracy.map((a) => a.top1))) / 20 - 0.05), title: { display: true, text: 'top-1 accuracy' } } } } }, `${s.ensemble}: top-1 on ${s.accuracy_labels}`);
+      }
+    }
+  }
+
   // 8. Failed points, with their reasons (the paper silently skipped them).
   const s8 = section(`Failed points (${failed.length})`);
   if (failed.length) table(s8, ['point', 'phase', 'reason'], failed.map((p) => [p.label, p.error_phase, p.error]));

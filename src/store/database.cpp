@@ -102,8 +102,8 @@ ResultStore::ResultStore(const std::filesystem::path& path) : path_(path) {
     if (version.step()) {
       const auto v =
           std::stoi(reinterpret_cast<const char*>(sqlite3_column_text(version.get(), 0)));
-      if (v == 1) upgrade_from_version_1();
-      if (v != 1 && v != kDatabaseSchemaVersion) {
+      if (v == 2) upgrade_from_version_2();
+      if (v != 2 && v != kDatabaseSchemaVersion) {
         throw Error(ErrorKind::invalid_argument,
                     path.string() + ": database schema version " + std::to_string(v) +
                         ", this infbench reads version " + std::to_string(kDatabaseSchemaVersion));
@@ -150,17 +150,21 @@ ResultStore::ResultStore(const std::filesystem::path& path) : path_(path) {
   exec(
       "CREATE TABLE IF NOT EXISTS failures(run_id INTEGER, point_id TEXT, phase TEXT, reason "
       "TEXT)");
+  // Analyses that span several points (an ensemble study's interference matrix and accuracy).
+  exec(
+      "CREATE TABLE IF NOT EXISTS studies(run_id INTEGER REFERENCES runs, kind TEXT, name TEXT, "
+      "summary_json TEXT, PRIMARY KEY(run_id, kind, name))");
 }
 
 ResultStore::~ResultStore() { sqlite3_close(db_); }
 
-// Version 2 only adds: the per-host table (created with the others) and two point columns.
-void ResultStore::upgrade_from_version_1() {
+// Version 3 only adds: the per-host table (created with the others) and two point columns.
+void ResultStore::upgrade_from_version_2() {
   exec("BEGIN IMMEDIATE");
   try {
     Statement again(db_, "SELECT value FROM meta WHERE key='schema_version'");
     if (again.step() &&
-        std::string(reinterpret_cast<const char*>(sqlite3_column_text(again.get(), 0))) == "1") {
+        std::string(reinterpret_cast<const char*>(sqlite3_column_text(again.get(), 0))) == "2") {
       exec("ALTER TABLE points ADD COLUMN host TEXT");
       exec("ALTER TABLE points ADD COLUMN device_used TEXT");
       exec("UPDATE meta SET value='" + std::to_string(kDatabaseSchemaVersion) +
@@ -382,6 +386,31 @@ nlohmann::json ResultStore::run_rows() {
     for (int i = 0; i < sqlite3_column_count(s.get()); ++i)
       row[sqlite3_column_name(s.get(), i)] = column_value(s.get(), i);
     rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+void ResultStore::add_study(std::int64_t run, const std::string& kind, const std::string& name,
+                            const nlohmann::json& summary) {
+  Statement s(db_, "INSERT OR REPLACE INTO studies VALUES(?, ?, ?, ?)");
+  s.bind(1, run);
+  s.bind(2, kind);
+  s.bind(3, name);
+  s.bind(4, summary.dump());
+  s.step();
+}
+
+nlohmann::json ResultStore::study_rows(std::optional<std::int64_t> run) {
+  Statement s(db_, run ? "SELECT run_id, kind, name, summary_json FROM studies WHERE run_id = ?"
+                       : "SELECT run_id, kind, name, summary_json FROM studies ORDER BY run_id");
+  if (run) s.bind(1, *run);
+  nlohmann::json rows = nlohmann::json::array();
+  while (s.step()) {
+    rows.push_back({{"run_id", sqlite3_column_int64(s.get(), 0)},
+                    {"kind", reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 1))},
+                    {"name", reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 2))},
+                    {"summary", nlohmann::json::parse(reinterpret_cast<const char*>(
+                                    sqlite3_column_text(s.get(), 3)))}});
   }
   return rows;
 }

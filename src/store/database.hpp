@@ -1,5 +1,5 @@
 #pragma once
-// The results database (SQLite, one file). Schema version 2, documented in docs/sweeps.md:
+// The results database (SQLite, one file). Schema version 3, documented in docs/sweeps.md:
 //   meta(key, value)                          schema_version, created_by
 //   runs(run_id, plan_name, plan_path, plan_text, environment_json, host, started_at, ended_at,
 //        status)
@@ -10,8 +10,9 @@
 //   repeats(run_id, point_id, repeat, throughput_samples_per_s, latency_p99_ms, duration_s)
 //   samples(run_id, point_id, seq, latency_ms)            raw per-query latencies
 //   failures(run_id, point_id, phase, reason)
+//   studies(run_id, kind, name, summary_json)             e.g. an ensemble study's matrix
 // Each point is written in its own transaction, so a kill -9 loses at most the point in flight.
-// A version 1 file is upgraded in place when opened (version 2 added hosts, points.host and
+// A version 2 file is upgraded in place when opened (version 3 added hosts, points.host and
 // points.device_used; old points keep NULL there, which readers take as the run's host).
 #include <cstdint>
 #include <filesystem>
@@ -28,7 +29,7 @@ struct sqlite3;
 
 namespace infbench {
 
-inline constexpr int kDatabaseSchemaVersion = 2;
+inline constexpr int kDatabaseSchemaVersion = 3;  // 2: GPU record fields; 3: hosts
 
 struct PointIdentity {
   std::string point_id, group_id, label, model, framework, model_file, scenario;
@@ -67,10 +68,14 @@ class ResultStore {
   nlohmann::json run_rows();
   nlohmann::json host_rows(std::optional<std::int64_t> run);
   std::vector<double> repeat_throughputs(std::int64_t run, const std::string& point_id);
+  // Analyses over several points of a run (kind "ensemble": docs/ensembles.md), as JSON.
+  void add_study(std::int64_t run, const std::string& kind, const std::string& name,
+                 const nlohmann::json& summary);
+  nlohmann::json study_rows(std::optional<std::int64_t> run);
 
  private:
   void exec(const std::string& sql);
-  void upgrade_from_version_1();
+  void upgrade_from_version_2();
   sqlite3* db_ = nullptr;
   std::filesystem::path path_;
 };

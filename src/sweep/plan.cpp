@@ -142,7 +142,8 @@ struct Zoo {
   std::filesystem::path dir;
 
   std::filesystem::path file_for(const std::string& model, const std::string& framework,
-                                 long long batch, const std::string& explicit_file) const {
+                                 long long batch, const std::string& precision,
+                                 const std::string& explicit_file) const {
     if (framework == "fake") return model;  // the fake backend needs no file
     if (!explicit_file.empty()) return dir / model / explicit_file;
     if (!manifest.contains("models") || !manifest["models"].contains(model)) return {};
@@ -153,6 +154,10 @@ struct Zoo {
     };
     if (framework == "onnxruntime") return path_of("onnx");
     if (framework == "libtorch") return path_of("torchscript");
+    // AOTInductor packages are compiled per precision and batch size (tools/aoti_zoo.py).
+    if (framework == "aotinductor") {
+      return path_of("aotinductor_" + precision + "_b" + std::to_string(batch));
+    }
     if (framework == "opencv") {
       const auto dynamic = path_of("opencv");
       return dynamic.empty() ? path_of("opencv_b" + std::to_string(batch)) : dynamic;
@@ -340,9 +345,10 @@ Plan load_plan(const std::filesystem::path& path, const std::vector<std::string>
                 p.config = measure;
                 p.config.scenario = scenario;
                 if (excluded(exclusions, p)) continue;
-                p.model_file = std::filesystem::exists(model)
-                                   ? std::filesystem::path(model)
-                                   : zoo.file_for(model, framework, batch, explicit_file);
+                p.model_file =
+                    std::filesystem::exists(model)
+                        ? std::filesystem::path(model)
+                        : zoo.file_for(model, framework, batch, p.params.precision, explicit_file);
                 if (p.model_file.empty()) {
                   PlanError(path, root["models"])
                       .fail("models", "'" + model + "' has no " + framework + " file in " +

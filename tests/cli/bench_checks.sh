@@ -16,7 +16,7 @@ case "$check" in
 import json, sys
 doc = json.load(open(sys.argv[1]))
 r = doc["record"]
-assert doc["schema_version"] == 1
+assert doc["schema_version"] == 2
 assert r["status"] == "ok" and r["repeats"] == 2 and r["throughput_ci95_low"] is not None
 assert r["energy_j"] is None or r["energy_j"] > 0          # null = not measured, never a fake zero
 assert len(doc["latencies_ms"]) == r["queries_completed"]
@@ -52,7 +52,14 @@ PY
   interrupt)
     "$bin" bench "${base[@]}" --set delay_ms=5 --min-duration-s 60 > "$work/out.txt" 2>"$work/err" &
     pid=$!
-    sleep 1.5
+    # Signal only once the handler is installed (SigCgt bit 2 = SIGINT): on a loaded machine a fixed
+    # sleep can fire before, and a background job of a script starts with SIGINT ignored.
+    for _ in $(seq 300); do
+      mask=$(awk '/^SigCgt:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+      (( (16#${mask:-0} >> 1) & 1 )) && break
+      sleep 0.05
+    done
+    sleep 0.5
     kill -INT "$pid"
     set +e
     wait "$pid"

@@ -26,7 +26,7 @@ case "$check" in
     [[ $(q "$work/r.db" "select count(*) from points where status='ok'") == 12 ]] || fail "12 ok points"
     [[ $(q "$work/r.db" "select count(*) from metrics where m_throughput_samples_per_s > 0") == 12 ]] || fail "metrics"
     [[ $(q "$work/r.db" "select count(distinct point_id) from samples") == 12 ]] || fail "raw samples"
-    [[ $(q "$work/r.db" "select value from meta where key='schema_version'") == 2 ]] || fail "schema version"
+    [[ $(q "$work/r.db" "select value from meta where key='schema_version'") == 3 ]] || fail "schema version"
     [[ $(q "$work/r.db" "select count(*) from points where host is not null and device_used like 'cpu[%'") == 12 ]] || fail "host and device on every point"
     [[ $(q "$work/r.db" "select count(*) from hosts") == 1 ]] || fail "host environment"
     "$bin" export "$work/r.db" --format csv --out "$work/r.csv"

@@ -1,0 +1,183 @@
+// AOTInductor adapter: runs `.pt2` packages that torch._inductor.aoti_compile_and_package made
+// ahead of time (tools/aoti_zoo.py: one package per model, precision and batch size). Inductor
+// fuses and autotunes the whole graph into generated kernels plus a shared library, so loading is
+// quick and the optimisation cost was paid once, at compile time. That compile time is recorded
+// by the zoo in a sidecar `<package>.json` and reported as this framework's ahead-of-time
+// optimisation (LoadResult::ahead_of_time_optimize_s); the package itself is the cache.
+#include "aotinductor.hpp"
+
+#include <torch/csrc/inductor/aoti_package/model_package_loader.h>
+#include <torch/version.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "option_values.hpp"
+#include "torch_common.hpp"
+
+#ifdef INFBENCH_LIBTORCH_CUDA
+#include <c10/cuda/CUDAGuard.h>
+#endif
+
+namespace infbench {
+namespace {
+
+// The zoo's sidecar: what the package was compiled for. Absent: shapes come from the harness
+// (--input-shape / the zoo manifest) and the compile time is unknown.
+struct Sidecar {
+  bool found = false;
+  std::string precision;
+  std::string device;  // "cuda" | "cpu"
+  Shape input_shape, output_shape;
+  std::optional<double> compile_s;
+  std::string torch_version;
+};
+
+Sidecar read_sidecar(const std::filesystem::path& package) {
+  Sidecar s;
+  auto path = package;
+  path += ".json";
+  std::ifstream in(path);
+  if (!in) return s;
+  try {
+    const auto j = nlohmann::json::parse(in);
+    s.found = true;
+    s.precision = j.value("precision", "");
+    s.device = j.value("device", "cuda");
+    s.input_shape = j.value("input_shape", Shape{});
+    s.output_shape = j.value("output_shape", Shape{});
+    if (j.contains("compile_s")) s.compile_s = j["compile_s"].get<double>();
+    s.torch_version = j.value("torch_version", "");
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(ErrorKind::invalid_argument,
+                path.string() + ": not a valid package sidecar (" + first_line(e.what()) +
+                    "); rebuild it with tools/aoti_zoo.py or delete it");
+  }
+  return s;
+}
+
+class AotInductorBackend final : public Backend {
+ public:
+  BackendInfo info() const override {
+    BackendInfo info;
+    info.name = "aotinductor";
+    info.framework_version = TORCH_VERSION;
+    info.model_format = ".pt2 (AOTInductor package; tools/aoti_zoo.py)";
+    info.precisions = {"fp32", "fp16", "bf16"};
+    info.optimization_levels = {"ahead_of_time"};
+    info.cache = false;  // the package is the cache: nothing is written at load
+    info.notes =
+        "A package is compiled for one precision and batch size (its sidecar .json says which; "
+        "--precision must match). Its compile time is reported as load_optimize_s.";
+#ifdef INFBENCH_LIBTORCH_CUDA
+    info.gpus = torch_common::visible_gpus();
+    info.device_inputs = true;
+    info.allocator_peaks = &torch_common::caching_allocator_peaks;
+#else
+    info.notes += " CPU packages only in this build (the LibTorch found has no CUDA).";
+#endif
+    return info;
+  }
+
+  LoadResult load(const std::filesystem::path& model, const Params& params,
+                  PhaseMarker& phases) override {
+    if (model.extension() != ".pt2") {
+      throw Error(ErrorKind::invalid_argument,
+                  model.string() + ": aotinductor loads .pt2 packages (tools/aoti_zoo.py)");
+    }
+    if (!std::filesystem::is_regular_file(model)) {
+      throw Error(ErrorKind::not_found, model.string() + ": no such package");
+    }
+    const Sidecar sidecar = read_sidecar(model);
+    if (sidecar.found && !sidecar.precision.empty() && sidecar.precision != params.precision) {
+      throw Error(ErrorKind::invalid_argument,
+                  "precision " + params.precision + ": " + model.filename().string() +
+                      " was compiled for " + sidecar.precision + "; pass --precision " +
+                      sidecar.precision + " or use that precision's package");
+    }
+    if (sidecar.device == "cuda" && params.device < 0) {
+      throw Error(ErrorKind::unsupported,
+                  model.filename().string() + " was compiled for CUDA: pass --device 0");
+    }
+    device_ = params.device;
+    input_type_ = torch_common::precision_type(params.precision);
+    LoadResult result;
+    result.cache_file = model;
+    result.ahead_of_time_optimize_s = sidecar.compile_s;
+    try {
+      phases.mark("read");
+#ifdef INFBENCH_LIBTORCH_CUDA
+      std::optional<c10::cuda::CUDAGuard> guard;
+      if (device_ >= 0) guard.emplace(static_cast<c10::DeviceIndex>(device_));
+#endif
+      loader_ = std::make_unique<torch::inductor::AOTIModelPackageLoader>(model.string());
+    } catch (const c10::Error& e) {
+      throw Error(ErrorKind::framework, model.string() + ": AOTInductor cannot load it: " +
+                                            first_line(e.what_without_backtrace()));
+    } catch (const std::runtime_error& e) {
+      throw Error(ErrorKind::framework,
+                  model.string() + ": AOTInductor cannot load it: " + first_line(e.what()));
+    }
+    signature_ = {};
+    signature_.inputs.push_back(
+        {"input", DType::float32, sidecar.input_shape, !sidecar.input_shape.empty()});
+    signature_.outputs.push_back(
+        {"output", DType::float32, sidecar.output_shape, !sidecar.output_shape.empty()});
+    settings_ = {{"batch_size", std::to_string(params.batch_size)},
+                 {"device", std::to_string(device_)},
+                 {"precision", params.precision},
+                 {"optimization", "ahead_of_time"},
+                 {"threads", std::to_string(params.threads)},
+                 {"package_compile_s",
+                  sidecar.compile_s ? std::to_string(*sidecar.compile_s) : "unknown (no sidecar)"},
+                 {"package_torch_version", sidecar.torch_version}};
+    return result;
+  }
+
+  const Signature& signature() const override { return signature_; }
+  Settings effective_settings() const override { return settings_; }
+
+  std::vector<Tensor> run_batch(std::span<const TensorView> inputs) override {
+    try {
+      c10::InferenceMode no_autograd;
+#ifdef INFBENCH_LIBTORCH_CUDA
+      std::optional<c10::cuda::CUDAGuard> guard;
+      if (device_ >= 0) guard.emplace(static_cast<c10::DeviceIndex>(device_));
+#endif
+      std::vector<at::Tensor> args;
+      for (const auto& in : inputs) {
+        at::Tensor t = torch_common::wrap(in);
+        if (device_ >= 0 && !t.is_cuda()) {
+          t = t.to(torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(device_)));
+        }
+        // Packages take the compute type as input (the zoo traces them so).
+        if (t.is_floating_point() && t.scalar_type() != input_type_) t = t.to(input_type_);
+        args.push_back(t.contiguous());
+      }
+      std::vector<Tensor> outputs;
+      for (const auto& out : loader_->run(args)) outputs.push_back(torch_common::to_host(out));
+      return outputs;
+    } catch (const c10::OutOfMemoryError& e) {
+      throw Error(ErrorKind::framework, "aotinductor run failed: out of GPU memory: " +
+                                            first_line(e.what_without_backtrace()));
+    } catch (const c10::Error& e) {
+      throw Error(ErrorKind::framework,
+                  "aotinductor run failed: " + first_line(e.what_without_backtrace()));
+    }
+  }
+
+ private:
+  std::unique_ptr<torch::inductor::AOTIModelPackageLoader> loader_;
+  Signature signature_;
+  Settings settings_;
+  int device_ = -1;
+  c10::ScalarType input_type_ = c10::ScalarType::Float;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_aotinductor_backend() {
+  return std::make_unique<AotInductorBackend>();
+}
+
+}  // namespace infbench

@@ -1,0 +1,120 @@
+#pragma once
+// Helpers shared by the two adapters built on LibTorch (libtorch: TorchScript; aotinductor: .pt2
+// packages). Header-only and included by those two adapters alone, so no LibTorch header reaches
+// the rest of the tree. The GPU part exists only where the LibTorch found was built with CUDA.
+#include <torch/script.h>
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "infbench/backend.hpp"
+
+#ifdef INFBENCH_LIBTORCH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#include <torch/cuda.h>
+#endif
+
+namespace infbench::torch_common {
+
+struct TypeRow {
+  c10::ScalarType torch;
+  DType dtype;
+};
+inline constexpr std::array<TypeRow, 7> kTypes{{
+    {c10::ScalarType::Float, DType::float32},
+    {c10::ScalarType::Half, DType::float16},
+    {c10::ScalarType::BFloat16, DType::bfloat16},
+    {c10::ScalarType::Long, DType::int64},
+    {c10::ScalarType::Int, DType::int32},
+    {c10::ScalarType::Byte, DType::uint8},
+    {c10::ScalarType::Bool, DType::boolean},
+}};
+
+inline c10::ScalarType to_torch(DType dtype) {
+  for (const auto& row : kTypes) {
+    if (row.dtype == dtype) return row.torch;
+  }
+  throw Error(ErrorKind::unsupported, "dtype not mapped to LibTorch");
+}
+
+inline DType to_dtype(c10::ScalarType type) {
+  for (const auto& row : kTypes) {
+    if (row.torch == type) return row.dtype;
+  }
+  throw Error(ErrorKind::unsupported,
+              std::string("LibTorch output of type ") + c10::toString(type) + " is not handled");
+}
+
+// Precision names as infbench spells them (params.precision) and the compute type they select.
+struct PrecisionRow {
+  const char* name;
+  c10::ScalarType type;
+};
+inline constexpr std::array<PrecisionRow, 3> kPrecisions{{
+    {"fp32", c10::ScalarType::Float},
+    {"fp16", c10::ScalarType::Half},
+    {"bf16", c10::ScalarType::BFloat16},
+}};
+
+inline c10::ScalarType precision_type(const std::string& name) {
+  for (const auto& row : kPrecisions) {
+    if (name == row.name) return row.type;
+  }
+  throw Error(ErrorKind::invalid_argument, "precision '" + name + "': use fp32, fp16 or bf16");
+}
+
+// TorchScript interpreter errors put the useful line last ("RuntimeError: Given groups=...").
+inline std::string torch_message(const std::string& text) {
+  const auto at = text.rfind("Error: ");
+  if (at == std::string::npos) return first_line(text);
+  const auto start = text.rfind('\n', at);
+  return first_line(text.substr(start == std::string::npos ? 0 : start + 1));
+}
+
+// Outputs go back to the host as float32 when the model computed in fp16/bf16, so that outputs
+// of every precision and framework compare directly (the cast runs on the device: cheap).
+inline Tensor to_host(const at::Tensor& tensor) {
+  at::Tensor t = tensor;
+  if (t.is_floating_point() && t.scalar_type() != c10::ScalarType::Float) t = t.to(at::kFloat);
+  t = t.contiguous().cpu();
+  const DType dtype = to_dtype(t.scalar_type());
+  return Tensor(
+      dtype, Shape(t.sizes().begin(), t.sizes().end()),
+      std::span<const std::byte>(static_cast<const std::byte*>(t.data_ptr()),
+                                 static_cast<std::size_t>(t.numel()) * dtype_size(dtype)));
+}
+
+// Wraps an input without copying it: host memory, or GPU memory staged by the pipeline.
+inline at::Tensor wrap(const TensorView& in) {
+  auto options = torch::TensorOptions().dtype(to_torch(in.dtype));
+  if (in.device >= 0)
+    options = options.device(torch::kCUDA, static_cast<c10::DeviceIndex>(in.device));
+  // from_blob only reads here: the adapters never write into their inputs.
+  return torch::from_blob(const_cast<std::byte*>(in.data), in.shape, options);
+}
+
+#ifdef INFBENCH_LIBTORCH_CUDA
+inline std::vector<int> visible_gpus() {
+  std::vector<int> gpus;
+  for (int i = 0; i < static_cast<int>(torch::cuda::device_count()); ++i) gpus.push_back(i);
+  return gpus;
+}
+
+// The c10 CUDA caching allocator's peaks: it serves both TorchScript and AOTInductor models.
+inline BackendInfo::AllocatorPeaks caching_allocator_peaks(int device, bool reset) {
+  const auto index = static_cast<c10::DeviceIndex>(device);
+  BackendInfo::AllocatorPeaks peaks;
+  if (reset) {
+    c10::cuda::CUDACachingAllocator::resetPeakStats(index);
+    return peaks;
+  }
+  const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(index);
+  // Index 0 is StatType::AGGREGATE (all pools) in every LibTorch version.
+  peaks.reserved_bytes = static_cast<double>(stats.reserved_bytes[0].peak);
+  peaks.allocated_bytes = static_cast<double>(stats.allocated_bytes[0].peak);
+  return peaks;
+}
+#endif
+
+}  // namespace infbench::torch_common

@@ -1,0 +1,326 @@
+// The ensemble engine: one worker thread per member, loading and running it (see ensemble.hpp).
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "../core/bounded_queue.hpp"
+#include "../core/zoo_manifest.hpp"
+#include "infbench/ensemble.hpp"
+#include "infbench/probe.hpp"
+
+namespace infbench {
+
+using Clock = std::chrono::steady_clock;
+
+// One batch on its way through the members. Members fill their slot of `outputs`.
+struct Ensemble::Batch {
+  std::vector<TensorView> inputs;
+  std::vector<std::vector<Tensor>> outputs;
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::size_t done = 0;
+  std::exception_ptr error;
+
+  void finish_member(std::size_t member, std::vector<Tensor> result, std::exception_ptr failure) {
+    std::lock_guard lock(mutex);
+    outputs[member] = std::move(result);
+    if (failure && !error) error = failure;
+    ++done;
+    changed.notify_all();
+  }
+  void wait_until_done(std::size_t count) {
+    std::unique_lock lock(mutex);
+    changed.wait(lock, [&] { return done >= count; });
+  }
+};
+
+// A member's own thread: runs the tasks posted to it, in order. The member's model lives and runs
+// here only (OpenMP pools are per calling thread).
+struct Ensemble::Worker {
+  explicit Worker(std::size_t depth) : tasks(depth) {
+    thread = std::jthread([this] {
+      while (auto task = tasks.pop()) (*task)();
+    });
+  }
+  // Runs `fn` on the worker and waits for it; its exception reaches the caller.
+  template <class F>
+  void call(F fn) {
+    std::packaged_task<void()> task(std::move(fn));
+    auto result = task.get_future();
+    tasks.push([&task] { task(); });
+    result.get();
+  }
+  ~Worker() {
+    tasks.close();
+    thread.join();
+  }
+
+  std::optional<Model> model;
+  std::size_t combined_output = 0;  // index of the output the rule combines
+  BoundedQueue<std::function<void()>> tasks;
+  std::jthread thread;
+};
+
+namespace {
+
+std::vector<Tensor> run_member(Model& model, const std::vector<TensorView>& inputs,
+                               const std::string& name) {
+  try {
+    return model.run_batch(inputs);
+  } catch (const Error& e) {
+    throw Error(e.kind(), "ensemble member '" + name + "': " + e.what());
+  } catch (const std::exception& e) {
+    throw Error(ErrorKind::framework, "ensemble member '" + name + "': " + e.what());
+  }
+}
+
+// The ensemble's inputs are its members' (which must agree): taken from the first member whose
+// format records them, else from the model zoo's manifest.
+std::vector<TensorSpec> ensemble_inputs(const EnsembleSpec& spec,
+                                        const std::vector<const Signature*>& members) {
+  const auto count = members.front()->inputs.size();
+  for (std::size_t m = 0; m < members.size(); ++m) {
+    if (members[m]->inputs.size() != count) {
+      throw Error(ErrorKind::invalid_argument,
+                  spec.path.string() + ": member '" + spec.members[m].name + "' takes " +
+                      std::to_string(members[m]->inputs.size()) + " inputs, member '" +
+                      spec.members[0].name + "' " + std::to_string(count) +
+                      "; every member must take the same inputs");
+    }
+  }
+  for (const auto* signature : members) {
+    if (signature->inputs.front().shape_known) return signature->inputs;
+  }
+  auto inputs = members.front()->inputs;
+  if (const auto shapes = manifest_sample_shapes(spec.members.front().model)) {
+    for (std::size_t i = 0; i < inputs.size() && i < shapes->size(); ++i) {
+      inputs[i].shape = {-1};
+      inputs[i].shape.insert(inputs[i].shape.end(), (*shapes)[i].begin(), (*shapes)[i].end());
+      inputs[i].shape_known = true;
+    }
+  }
+  return inputs;
+}
+
+std::size_t output_index(const MemberSpec& member, const Signature& signature) {
+  if (member.output.empty()) return 0;
+  for (std::size_t i = 0; i < signature.outputs.size(); ++i) {
+    if (signature.outputs[i].name == member.output) return i;
+  }
+  std::string names;
+  for (const auto& o : signature.outputs) names += (names.empty() ? "" : ", ") + o.name;
+  throw Error(ErrorKind::invalid_argument, "ensemble member '" + member.name + "': output '" +
+                                               member.output + "' not found; outputs: " + names);
+}
+
+}  // namespace
+
+Ensemble::Ensemble(EnsembleSpec spec, const EnsembleOptions& options)
+    : spec_(std::move(spec)), options_(options) {
+  if (options_.mode == EnsembleMode::automatic) {
+    throw Error(ErrorKind::invalid_argument, "Ensemble runs one mode; resolve 'auto' first");
+  }
+  const auto threads = member_thread_budget(spec_, options_.mode, options_.total_threads);
+  const auto depth = std::max<std::size_t>(1, options_.queue_depth);
+  std::vector<const Signature*> signatures;
+  // Members load one after the other, so the resident memory each adds can be told apart.
+  for (std::size_t m = 0; m < spec_.members.size(); ++m) {
+    const auto& member = spec_.members[m];
+    auto params = member.params;
+    params.batch_size = options_.batch_size;
+    params.threads = threads[m];
+    if (params.device < 0) params.device = options_.device;
+    workers_.push_back(std::make_unique<Worker>(depth));
+    auto& worker = *workers_.back();
+    const auto rss_before = current_rss_bytes();
+    const auto start = Clock::now();
+    worker.call([&] {
+      try {
+        worker.model = Model::load(member.framework, member.model, params);
+      } catch (const Error& e) {
+        throw Error(e.kind(), "ensemble member '" + member.name + "': " + e.what());
+      }
+    });
+    const double load_s = std::chrono::duration<double>(Clock::now() - start).count();
+    const auto rss_after = current_rss_bytes();
+    worker.combined_output = output_index(member, worker.model->signature());
+    loads_.push_back(
+        {member.name, threads[m], load_s, std::max<std::int64_t>(0, rss_after - rss_before)});
+    signatures.push_back(&worker.model->signature());
+  }
+  signature_.inputs = ensemble_inputs(spec_, signatures);
+  const auto& first = signatures.front()->outputs.at(workers_.front()->combined_output);
+  signature_.outputs.push_back(
+      {spec_.combine == CombineRule::majority_vote ? "votes" : "probabilities", DType::float32,
+       first.shape, first.shape_known});
+  for (std::size_t m = 0; m < spec_.members.size(); ++m) {
+    const auto& name = spec_.members[m].name;
+    const bool kept = options_.keep_all ||
+                      std::find(spec_.keep.begin(), spec_.keep.end(), name) != spec_.keep.end();
+    if (!kept) continue;
+    for (auto output : signatures[m]->outputs) {
+      output.name = name + "/" + output.name;
+      signature_.outputs.push_back(output);
+    }
+  }
+}
+
+Ensemble::~Ensemble() {
+  for (auto& batch : in_flight_) batch->wait_until_done(workers_.size());
+  // Each model is released on the thread that created it.
+  for (auto& worker : workers_) {
+    try {
+      worker->call([&] { worker->model.reset(); });
+    } catch (...) {
+    }
+  }
+}
+
+const Model& Ensemble::member(std::size_t i) const { return *workers_.at(i)->model; }
+
+Settings Ensemble::effective_settings() const {
+  Settings s = {{"batch_size", std::to_string(options_.batch_size)},
+                {"device", std::to_string(options_.device)},
+                {"threads", std::to_string(options_.total_threads > 0 ? options_.total_threads
+                                                                      : default_thread_count())},
+                {"mode", std::string(to_string(options_.mode))},
+                {"combine", std::string(to_string(spec_.combine))},
+                {"members", std::to_string(spec_.members.size())}};
+  if (options_.mode == EnsembleMode::pipelined) {
+    s.emplace_back("queue_depth", std::to_string(options_.queue_depth));
+  }
+  for (std::size_t m = 0; m < workers_.size(); ++m) {
+    const auto& name = spec_.members[m].name;
+    s.emplace_back(name + ".framework", spec_.members[m].framework);
+    for (const auto& [key, value] : workers_[m]->model->effective_settings()) {
+      if (key != "batch_size") s.emplace_back(name + "." + key, value);
+    }
+  }
+  return s;
+}
+
+void Ensemble::submit(std::span<const TensorView> inputs) {
+  auto batch = std::make_shared<Batch>();
+  batch->inputs.assign(inputs.begin(), inputs.end());
+  batch->outputs.resize(workers_.size());
+  const bool one_at_a_time = options_.mode == EnsembleMode::sequential;
+  for (std::size_t m = 0; m < workers_.size(); ++m) {
+    auto& worker = *workers_[m];
+    const auto& name = spec_.members[m].name;
+    worker.tasks.push([batch, m, &worker, &name] {
+      std::vector<Tensor> result;
+      std::exception_ptr failure;
+      try {
+        result = run_member(*worker.model, batch->inputs, name);
+      } catch (...) {
+        failure = std::current_exception();
+      }
+      batch->finish_member(m, std::move(result), failure);
+    });
+    if (one_at_a_time) batch->wait_until_done(m + 1);
+  }
+  in_flight_.push_back(std::move(batch));
+}
+
+std::vector<Tensor> Ensemble::collect() {
+  if (in_flight_.empty()) throw Error(ErrorKind::invalid_argument, "collect() without submit()");
+  auto batch = std::move(in_flight_.front());
+  in_flight_.erase(in_flight_.begin());
+  batch->wait_until_done(workers_.size());
+  return finish(*batch);
+}
+
+std::vector<Tensor> Ensemble::run_batch(std::span<const TensorView> inputs) {
+  submit(inputs);
+  return collect();
+}
+
+std::vector<Tensor> Ensemble::finish(Batch& batch) {
+  if (batch.error) std::rethrow_exception(batch.error);
+  std::vector<TensorView> scores;
+  std::vector<double> weights;
+  std::vector<bool> probabilities;
+  for (std::size_t m = 0; m < workers_.size(); ++m) {
+    scores.push_back(batch.outputs[m].at(workers_[m]->combined_output).view());
+    weights.push_back(spec_.members[m].weight);
+    probabilities.push_back(spec_.members[m].probabilities);
+  }
+  std::vector<Tensor> outputs;
+  outputs.push_back(combine_outputs(spec_.combine, scores, weights, probabilities));
+  for (std::size_t m = 0; m < workers_.size(); ++m) {
+    const auto& name = spec_.members[m].name;
+    const bool kept = options_.keep_all ||
+                      std::find(spec_.keep.begin(), spec_.keep.end(), name) != spec_.keep.end();
+    if (!kept) continue;
+    for (auto& t : batch.outputs[m]) outputs.push_back(std::move(t));
+  }
+  return outputs;
+}
+
+CoRunRates Ensemble::co_run(const std::vector<bool>& active, std::span<const TensorView> inputs,
+                            double warmup_s, double duration_s) {
+  if (!in_flight_.empty())
+    throw Error(ErrorKind::invalid_argument, "co_run() with batches in flight");
+  // Each active member loops until `stop`; completions stamped inside [measuring) are kept.
+  struct Lane {
+    std::vector<Clock::time_point> completions;  // written by the member's thread only
+    std::atomic<std::size_t> measured = 0;       // completions.size(), for the coordinator
+    std::exception_ptr error;
+  };
+  std::vector<Lane> lanes(workers_.size());
+  std::atomic<bool> measuring = false, stop = false;
+  const std::vector<TensorView> batch(inputs.begin(), inputs.end());
+  std::vector<std::future<void>> running;
+  for (std::size_t m = 0; m < workers_.size(); ++m) {
+    if (!active.at(m)) continue;
+    auto task = std::make_shared<std::packaged_task<void()>>([&, m] {
+      try {
+        while (!stop) {
+          run_member(*workers_[m]->model, batch, spec_.members[m].name);
+          if (measuring) {
+            lanes[m].completions.push_back(Clock::now());
+            ++lanes[m].measured;
+          }
+        }
+      } catch (...) {
+        lanes[m].error = std::current_exception();
+        stop = true;
+      }
+    });
+    running.push_back(task->get_future());
+    workers_[m]->tasks.push([task] { (*task)(); });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(warmup_s));
+  measuring = true;
+  // At least duration_s, and until every active member completed 3 batches (rates need 2 gaps),
+  // bounded at 20x duration_s for members too slow to get there.
+  const auto start = Clock::now();
+  const auto enough = [&] {
+    for (std::size_t m = 0; m < lanes.size(); ++m) {
+      if (active[m] && lanes[m].measured < 3 && !stop) return false;
+    }
+    return true;
+  };
+  while (!stop) {
+    const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    if ((elapsed >= duration_s && enough()) || elapsed >= 20 * duration_s) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  stop = true;
+  for (auto& f : running) f.get();
+  CoRunRates rates{active, std::vector<double>(workers_.size(), 0.0)};
+  const auto rows = static_cast<double>(inputs.front().batch());
+  for (std::size_t m = 0; m < lanes.size(); ++m) {
+    if (lanes[m].error) std::rethrow_exception(lanes[m].error);
+    const auto& c = lanes[m].completions;
+    if (!active[m] || c.size() < 2) continue;
+    const double span_s = std::chrono::duration<double>(c.back() - c.front()).count();
+    rates.samples_per_s[m] = span_s > 0 ? rows * static_cast<double>(c.size() - 1) / span_s : 0;
+  }
+  return rates;
+}
+
+}  // namespace infbench

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# `infbench ensemble` and `bench --ensemble` end to end. Usage: ensemble_checks.sh CHECK BIN WORK_DIR
+# [MODELS_DIR]. Fake members (src/backends/fake.cpp) for the study and its storage; the real
+# Fashion-MNIST members (tools/fashion_mnist_zoo.py) for accuracy across three frameworks.
+set -euo pipefail
+check="$1"; bin="$2"; work="$3/ensemble_$1"; models="${4:-}"
+rm -rf "$work"; mkdir -p "$work"
+fail() { echo "FAIL: $*"; exit 1; }
+spec="$work/fakes.yaml"
+cat > "$spec" <<'YAML'
+name: fakes
+combine: mean_softmax
+members:
+  - {name: fast, framework: fake, model: a, settings: {delay_ms: 1, shift: 0}}
+  - {name: slow, framework: fake, model: b, settings: {delay_ms: 3, shift: 1}}
+YAML
+
+case "$check" in
+  study)
+    "$bin" ensemble "$spec" --batch-sizes 1,4 --threads 2 --min-duration-s 0.2 --warmup-s 0.05 \
+      --interference-s 0.2 --db "$work/e.db" --json "$work/e.json" --markdown "$work/e.md" \
+      > "$work/out.txt" 2> "$work/progress.txt"
+    cat "$work/out.txt"
+    grep -q "| 4 | pipelined |" "$work/out.txt" || fail "no pipelined row at batch 4"
+    grep -q "interference at batch 1" "$work/out.txt" || fail "no interference table"
+    python3 - "$work/e.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert [b["batch_size"] for b in s["batches"]] == [1, 4]
+for b in s["batches"]:
+    assert set(b["modes"]) == {"sequential", "concurrent", "pipelined"}, b["modes"].keys()
+    assert all(m["status"] == "ok" and m["throughput_samples_per_s"] > 0 for m in b["modes"].values())
+    assert abs(b["speedup_vs_sequential"]["sequential"] - 1) < 1e-12
+    sp = b["speedup_vs_sequential"]
+    # Sleeping members overlap perfectly in theory (4 ms -> 3 ms per batch): allow a loaded machine.
+    assert sp["concurrent"] > 1.0 and sp["pipelined"] > 1.0, sp
+    inf = b["interference"]
+    assert set(inf["slowdown"]["fast"]) == {"slow", "all"}
+    assert inf["alone_samples_per_s"]["fast"] > inf["alone_samples_per_s"]["slow"]
+    assert set(b["members_alone"]) == {"fast", "slow"}
+PY
+    [[ $(sqlite3 "$work/e.db" "select count(*) from points") == 10 ]] || fail "points: $(sqlite3 "$work/e.db" 'select count(*) from points')"
+    [[ $(sqlite3 "$work/e.db" "select count(*) from studies where kind='ensemble'") == 1 ]] || fail "studies"
+    "$bin" report "$work/e.db" --out "$work/report" > /dev/null
+    timeout 120 chromium --headless --no-sandbox --disable-gpu --dump-dom "file://$work/report/index.html" \
+      2>/dev/null > "$work/dom.html"
+    grep -q 'data-errors=""' "$work/dom.html" || fail "report errors: $(grep -o 'data-errors="[^"]*"' "$work/dom.html")"
+    grep -q 'class="heatmap"' "$work/dom.html" || fail "no interference heat map in the report"
+    grep -q 'speed-up over the sequential mode' "$work/dom.html" || fail "no speed-up chart"
+    ;;
+  bad_spec)
+    printf 'members:\n  - {framework: fake, model: a}\n  - {framework: fake, modle: b}\n' > "$work/bad.yaml"
+    set +e
+    "$bin" ensemble "$work/bad.yaml" --db "$work/keep.db" > /dev/null 2> "$work/err"
+    rc=$?
+    set -e
+    [[ $rc == 2 ]] || fail "exit code $rc"
+    [[ $(wc -l < "$work/err") == 1 ]] || fail "not one line: $(cat "$work/err")"
+    grep -q "bad.yaml:3: members\[1\].modle: unknown field; valid: framework, model" "$work/err" || fail "$(cat "$work/err")"
+    [[ ! -e "$work/keep.db" ]] || fail "a database was created for a bad spec"
+    set +e
+    "$bin" bench --ensemble "$work/missing.yaml" > /dev/null 2> "$work/err2"
+    rc=$?
+    set -e
+    [[ $rc == 3 ]] || fail "missing spec: exit code $rc"
+    grep -q "missing.yaml: model file not found" "$work/err2" || fail "$(cat "$work/err2")"
+    ;;
+  fashion_accuracy)
+    # Three members in three frameworks; every framework reproduces PyTorch's arg-max on these
+    # 1,000 test images, so top-1 must equal what the zoo measured in PyTorch.
+    fm="$models/fashion_mnist"
+    [[ -f "$fm/test_images_1k.npy" ]] || fail "run /usr/bin/python3 tools/fashion_mnist_zoo.py first"
+    "$bin" bench --ensemble "$(dirname "$0")/../../configs/ensembles/fashion-mnist.yaml" --batch-size 50 \
+      --threads 2 --min-duration-s 0.3 --warmup-s 0.1 --idle-power-s 0 --input "$fm/test_images_1k.npy" \
+      --labels "$fm/test_labels_1k.npy" --json "$work/r.json" > "$work/out.txt"
+    cat "$work/out.txt"
+    python3 - "$work/r.json" "$models/manifest.json" <<'PY'
+import json, sys
+got = json.load(open(sys.argv[1]))["accuracy_top1"]
+zoo = json.load(open(sys.argv[2]))
+want = {"cnn_" + k[-1]: zoo["models"][k]["accuracy_top1_pytorch_1k"] for k in ("fmnist_cnn_a", "fmnist_cnn_b", "fmnist_cnn_c")}
+want["ensemble"] = zoo["fashion_mnist"]["ensemble"]["top1_pytorch_1k"]
+print("infbench", got, "pytorch", want)
+assert set(got) == set(want), (got, want)
+for k in want:
+    assert abs(got[k] - want[k]) < 1e-9, (k, got[k], want[k])
+PY
+    ;;
+  *) fail "unknown check" ;;
+esac
+echo "PASS $check"

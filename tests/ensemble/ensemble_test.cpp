@@ -1,0 +1,329 @@
+// Ensembles: spec files, combination rules, the engine in every mode, and the ensemble backend,
+// with fake members whose outputs are known exactly (src/backends/fake.cpp; `shift` makes members
+// disagree).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <numeric>
+
+#include "infbench/ensemble.hpp"
+#include "infbench/runner.hpp"
+
+namespace infbench {
+namespace {
+
+std::filesystem::path write_spec(const std::string& name, const std::string& text) {
+  const auto dir = std::filesystem::temp_directory_path() / "infbench_ensemble_test";
+  std::filesystem::create_directories(dir);
+  const auto path = dir / (name + ".yaml");
+  std::ofstream(path) << text;
+  return path;
+}
+
+// Three fake members that rank the classes differently; `extra` goes into every member's settings.
+std::string fake_spec(const std::string& mode, const std::string& combine,
+                      const std::string& extra = "") {
+  std::string text = "name: fakes\nmode: " + mode + "\ncombine: " + combine + "\nkeep: [b]\n";
+  text += "members:\n";
+  const char* names[] = {"a", "b", "c"};
+  for (int i = 0; i < 3; ++i) {
+    text += "  - name: " + std::string(names[i]) + "\n    framework: fake\n    model: m" +
+            std::to_string(i) + "\n    weight: " + std::to_string(i + 1) +
+            "\n    output: y\n    settings: {shift: " + std::to_string(i) + extra + "}\n";
+  }
+  return text;
+}
+
+std::string error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+Tensor batch_of(std::int64_t rows, float base) {
+  Tensor x(DType::float32, {rows, 4});
+  auto v = x.values<float>();
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = base + 0.25f * static_cast<float>(i % 7) - 0.6f;
+  return x;
+}
+
+// What the combination rule gives when applied to each member's own output (loaded alone).
+Tensor expected_combination(const EnsembleSpec& spec, const Tensor& x) {
+  std::vector<Tensor> outputs;
+  std::vector<TensorView> views;
+  std::vector<double> weights;
+  std::vector<bool> probabilities;
+  for (const auto& member : spec.members) {
+    auto params = member.params;
+    params.batch_size = static_cast<int>(x.shape()[0]);
+    auto model = Model::load(member.framework, member.model, params);
+    const TensorView in = x.view();
+    outputs.push_back(std::move(model.run_batch({&in, 1}).front()));
+    weights.push_back(member.weight);
+    probabilities.push_back(member.probabilities);
+  }
+  for (const auto& t : outputs) views.push_back(t.view());
+  return combine_outputs(spec.combine, views, weights, probabilities);
+}
+
+void expect_same(const Tensor& a, const Tensor& b) {
+  ASSERT_EQ(a.shape(), b.shape());
+  const auto av = a.values<float>();
+  const auto bv = b.values<float>();
+  for (std::size_t i = 0; i < av.size(); ++i) EXPECT_FLOAT_EQ(av[i], bv[i]) << "at " << i;
+}
+
+TEST(EnsembleSpec, ReadsMembersAndResolvesPathsAgainstTheSpecFolder) {
+  const auto path = write_spec("paths",
+                               "members:\n"
+                               "  - {name: r, framework: onnxruntime, model: ../m/r.onnx, "
+                               "settings: {threads: 2, optimization: all, intra_op: 1}}\n"
+                               "  - {framework: libtorch, model: /abs/d.ts, weight: 2.5}\n");
+  const auto spec = load_ensemble_spec(path);
+  EXPECT_EQ(spec.name, "paths");
+  EXPECT_EQ(spec.combine, CombineRule::mean_softmax);
+  EXPECT_EQ(spec.mode, EnsembleMode::concurrent);
+  ASSERT_EQ(spec.members.size(), 2U);
+  EXPECT_EQ(spec.members[0].model, (path.parent_path() / "../m/r.onnx").lexically_normal());
+  EXPECT_EQ(spec.members[0].params.threads, 2);
+  EXPECT_EQ(spec.members[0].params.optimization, "all");
+  EXPECT_EQ(spec.members[0].params.options.at("intra_op"), "1");
+  EXPECT_EQ(spec.members[1].name, "d");  // the model file's stem
+  EXPECT_EQ(spec.members[1].weight, 2.5);
+}
+
+TEST(EnsembleSpec, ErrorsNameFileLineFieldAndFix) {
+  const auto unknown = write_spec("unknown",
+                                  "members:\n  - {framework: fake, model: a}\n"
+                                  "  - {framework: fake, model: b, wieght: 2}\n");
+  EXPECT_EQ(error_of([&] { load_ensemble_spec(unknown); }),
+            unknown.string() +
+                ":3: members[1].wieght: unknown field; valid: framework, model, name, output, "
+                "probabilities, settings, weight");
+  const auto one = write_spec("one", "members:\n  - {framework: fake, model: a}\n");
+  EXPECT_NE(
+      error_of([&] { load_ensemble_spec(one); }).find("members: expected a list of at least two"),
+      std::string::npos);
+  const auto twice = write_spec("twice",
+                                "members:\n  - {framework: fake, model: a}\n"
+                                "  - {framework: fake, model: a}\n");
+  EXPECT_NE(error_of([&] { load_ensemble_spec(twice); }).find("'a' is used twice"),
+            std::string::npos);
+  const auto mode = write_spec("mode",
+                               "mode: fastest\nmembers:\n  - {framework: fake, model: a}\n"
+                               "  - {framework: fake, model: b}\n");
+  EXPECT_NE(error_of([&] {
+              load_ensemble_spec(mode);
+            }).find(":1: mode: ensemble mode 'fastest' is unknown; valid: sequential"),
+            std::string::npos);
+  const auto keep = write_spec("keep",
+                               "keep: [z]\nmembers:\n  - {framework: fake, model: a}\n"
+                               "  - {framework: fake, model: b}\n");
+  EXPECT_NE(error_of([&] { load_ensemble_spec(keep); }).find("keep: 'z' is not a member"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { load_ensemble_spec("/no/such/spec.yaml"); }).find("not found"),
+            std::string::npos);
+}
+
+TEST(EnsembleCombine, MeanOfSoftmaxWeightedMeanAndVotes) {
+  // Two members, two rows, three classes.
+  const float a[] = {0, 1, 2, 5, 0, 0};
+  const float b[] = {2, 1, 0, 0, 0, 9};
+  const auto ta = Tensor::from_values<float>({2, 3}, a);
+  const auto tb = Tensor::from_values<float>({2, 3}, b);
+  const std::vector<TensorView> outs = {ta.view(), tb.view()};
+  const std::vector<double> weights = {1, 3};
+  const std::vector<bool> logits = {false, false};
+  auto softmax = [](const float* row, int c) {
+    double total = 0;
+    for (int k = 0; k < 3; ++k) total += std::exp(row[k]);
+    return std::exp(row[c]) / total;
+  };
+  const auto mean = combine_outputs(CombineRule::mean_softmax, outs, weights, logits);
+  const auto weighted = combine_outputs(CombineRule::weighted_mean, outs, weights, logits);
+  for (int r = 0; r < 2; ++r) {
+    for (int c = 0; c < 3; ++c) {
+      const auto i = static_cast<std::size_t>(r * 3 + c);
+      EXPECT_NEAR(mean.values<float>()[i], (softmax(a + r * 3, c) + softmax(b + r * 3, c)) / 2,
+                  1e-6);
+      EXPECT_NEAR(weighted.values<float>()[i],
+                  (1 * softmax(a + r * 3, c) + 3 * softmax(b + r * 3, c)) / 4, 1e-6);
+    }
+  }
+  // Votes: row 0 a->2, b->0 (weights 1 and 3): class 0 gets 3/4, class 2 gets 1/4.
+  const auto votes = combine_outputs(CombineRule::majority_vote, outs, weights, logits);
+  EXPECT_FLOAT_EQ(votes.values<float>()[0], 0.75f);
+  EXPECT_FLOAT_EQ(votes.values<float>()[2], 0.25f);
+  EXPECT_EQ(argmax_rows(votes.view()), (std::vector<std::int64_t>{0, 2}));
+  // Outputs already probabilities are averaged as they are.
+  const float p[] = {0.5f, 0.25f, 0.25f, 0, 1, 0};
+  const auto tp = Tensor::from_values<float>({2, 3}, p);
+  const std::vector<TensorView> probs = {tp.view(), tp.view()};
+  const auto same = combine_outputs(CombineRule::mean_softmax, probs, weights, {true, true});
+  for (std::size_t i = 0; i < 6; ++i) EXPECT_FLOAT_EQ(same.values<float>()[i], p[i]);
+  // Mismatched shapes are refused with the fix.
+  const auto t3 = Tensor(DType::float32, {3, 3});
+  const std::vector<TensorView> bad = {ta.view(), t3.view()};
+  EXPECT_NE(error_of([&] {
+              combine_outputs(CombineRule::mean_softmax, bad, weights, logits);
+            }).find("member 2's output is float32 [3,3]"),
+            std::string::npos);
+}
+
+TEST(EnsembleBudget, SplitsThreadsOutsideSequentialMode) {
+  EnsembleSpec spec;
+  spec.members.resize(3);
+  EXPECT_EQ(member_thread_budget(spec, EnsembleMode::sequential, 8), (std::vector<int>{8, 8, 8}));
+  EXPECT_EQ(member_thread_budget(spec, EnsembleMode::concurrent, 8), (std::vector<int>{3, 3, 2}));
+  EXPECT_EQ(member_thread_budget(spec, EnsembleMode::pipelined, 2), (std::vector<int>{1, 1, 1}));
+  spec.members[1].params.threads = 5;
+  EXPECT_EQ(member_thread_budget(spec, EnsembleMode::concurrent, 8), (std::vector<int>{3, 5, 2}));
+}
+
+// The combined output equals the rule applied to the members' own outputs, in every mode and for
+// every rule, through the unified API (partial last batch included), and kept outputs are the
+// member's own.
+TEST(EnsembleBackend, CombinedOutputIsTheRuleAppliedToMemberOutputs) {
+  for (const std::string mode : {"sequential", "concurrent", "pipelined"}) {
+    for (const std::string rule : {"mean_softmax", "weighted_mean", "majority_vote"}) {
+      SCOPED_TRACE(mode + " " + rule);
+      const auto path = write_spec("rule_" + mode + "_" + rule, fake_spec(mode, rule));
+      const auto spec = load_ensemble_spec(path);
+      Params params;
+      params.batch_size = 4;
+      auto model = Model::load("ensemble", path, params);
+      ASSERT_EQ(model.signature().outputs.size(), 3U);  // combined, b/y, b/positives
+      EXPECT_EQ(model.signature().outputs[1].name, "b/y");
+      const auto x = batch_of(10, 0.1f);  // 4 + 4 + a partial batch of 2
+      const auto outputs = model.predict({{"x0", Tensor(x.view())}});
+      expect_same(outputs.at(0).tensor, expected_combination(spec, x));
+      auto b_params = spec.members[1].params;
+      b_params.batch_size = 10;
+      auto b = Model::load("fake", "m1", b_params);
+      const TensorView in = x.view();
+      expect_same(outputs.at(1).tensor, b.run_batch({&in, 1}).front());
+    }
+  }
+}
+
+TEST(EnsembleEngine, PipelinedBatchesComeBackInOrder) {
+  auto spec = load_ensemble_spec(
+      write_spec("stream", fake_spec("pipelined", "mean_softmax", ", per_sample_us: 300")));
+  // Member c is slower, so a and b run ahead of it.
+  spec.members[2].params.options["delay_ms"] = "3";
+  EnsembleOptions options;
+  options.mode = EnsembleMode::pipelined;
+  options.batch_size = 2;
+  options.queue_depth = 3;
+  Ensemble ensemble(spec, options);
+  std::vector<Tensor> inputs;
+  for (int i = 0; i < 6; ++i) inputs.push_back(batch_of(2, static_cast<float>(i)));
+  std::vector<TensorView> views;
+  for (const auto& t : inputs) views.push_back(t.view());
+  std::vector<Tensor> collected;
+  for (std::size_t i = 0; i < views.size(); ++i) {
+    ensemble.submit({&views[i], 1});
+    if (i >= 2) collected.push_back(std::move(ensemble.collect().front()));
+  }
+  while (collected.size() < views.size())
+    collected.push_back(std::move(ensemble.collect().front()));
+  for (std::size_t i = 0; i < views.size(); ++i) {
+    SCOPED_TRACE(i);
+    expect_same(collected[i], expected_combination(spec, inputs[i]));
+  }
+}
+
+TEST(EnsembleEngine, MemberFailureNamesTheMemberAndLeavesTheEngineUsable) {
+  auto spec = load_ensemble_spec(write_spec("fail", fake_spec("concurrent", "mean_softmax")));
+  spec.members[1].params.options["fault_at_batch"] = "2";
+  EnsembleOptions options;
+  options.batch_size = 2;
+  Ensemble ensemble(spec, options);
+  const auto x = batch_of(2, 0);
+  const TensorView in = x.view();
+  ensemble.run_batch({&in, 1});
+  EXPECT_NE(error_of([&] {
+              ensemble.run_batch({&in, 1});
+            }).find("ensemble member 'b': fake"),
+            std::string::npos);
+  EXPECT_EQ(ensemble.run_batch({&in, 1}).front().shape(), (Shape{2, 3}));
+}
+
+// Pipelined mode streams through the measurement engine (several batches in flight) and an
+// offline run completes every query.
+TEST(EnsembleBackend, OfflineBenchmarkInEveryModeAndAuto) {
+  for (const std::string mode : {"sequential", "concurrent", "pipelined", "auto"}) {
+    SCOPED_TRACE(mode);
+    const auto path = write_spec("bench_" + mode, fake_spec(mode, "mean_softmax", ", delay_ms: 1"));
+    Params params;
+    params.batch_size = 4;
+    params.threads = 3;
+    params.options["auto_probe_s"] = "0";
+    RunConfig config;
+    config.min_duration_s = 0.2;
+    config.warmup_s = 0.05;
+    config.min_queries = 20;
+    const auto result = run_benchmark("ensemble", path, params, config);
+    ASSERT_EQ(result.record.status, "ok") << result.record.error;
+    EXPECT_GE(result.record.queries_completed, 20);
+    EXPECT_GT(result.record.throughput_samples_per_s, 0);
+    const auto& settings = result.record.effective_settings;
+    if (mode == "auto") {
+      EXPECT_NE(settings.find("auto.pipelined_samples_per_s="), std::string::npos) << settings;
+    } else {
+      EXPECT_NE(settings.find("mode=" + mode), std::string::npos) << settings;
+    }
+  }
+}
+
+TEST(EnsembleEngine, CoRunMeasuresEachActiveMember) {
+  auto spec = load_ensemble_spec(write_spec("corun", fake_spec("concurrent", "mean_softmax")));
+  spec.members[0].params.options["delay_ms"] = "4";
+  spec.members[1].params.options["delay_ms"] = "8";
+  EnsembleOptions options;
+  options.batch_size = 2;
+  Ensemble ensemble(spec, options);
+  const auto x = batch_of(2, 0);
+  const TensorView in = x.view();
+  const auto rates = ensemble.co_run({true, true, false}, {&in, 1}, 0.02, 0.2);
+  // Sleeping members barely interfere: about 2 / 4 ms and 2 / 8 ms, loosely (a busy machine).
+  EXPECT_GT(rates.samples_per_s[0], 250);
+  EXPECT_LT(rates.samples_per_s[0], 520);
+  EXPECT_GT(rates.samples_per_s[1], 125);
+  EXPECT_LT(rates.samples_per_s[1], 260);
+  EXPECT_EQ(rates.samples_per_s[2], 0);
+}
+
+}  // namespace
+}  // namespace infbench
+
+namespace infbench {
+namespace {
+
+// Pipelined mode is a streaming backend (queue_depth batches in flight); a single-stream run,
+// which issues the next query only after a completion, must not wait on a batch never sent.
+TEST(EnsembleBackend, PipelinedStreamsAndServesSingleStream) {
+  const auto path = write_spec("single", fake_spec("pipelined", "mean_softmax", ", delay_ms: 1"));
+  Params params;
+  params.batch_size = 2;
+  params.options["queue_depth"] = "3";
+  EXPECT_EQ(Model::load("ensemble", path, params).batches_in_flight(), 3U);
+  params.options["mode"] = "concurrent";
+  EXPECT_EQ(Model::load("ensemble", path, params).batches_in_flight(), 1U);
+  params.options.erase("mode");
+  RunConfig config;
+  config.scenario = Scenario::single_stream;
+  config.min_duration_s = 0.1;
+  config.warmup_s = 0.02;
+  config.min_queries = 10;
+  const auto result = run_benchmark("ensemble", path, params, config);
+  ASSERT_EQ(result.record.status, "ok") << result.record.error;
+  EXPECT_GE(result.record.queries_completed, 10);
+}
+
+}  // namespace
+}  // namespace infbench

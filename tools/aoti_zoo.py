@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""GPU-machine side of infbench's model zoo: the zoo's models without OpenCV, and AOTInductor
+packages (.pt2) per model x precision x batch size.
+
+Why this exists
+---------------
+The GPU machine has PyTorch 2.x with CUDA but no OpenCV and no package registry, and models/ is
+git-ignored and too large to carry there. So the models are rebuilt there, from the same code as
+tools/model_zoo.py (same torchvision constructors, weight seeds and batch-norm re-estimation), so
+that outputs match the CPU zoo's references. AOTInductor compiles a whole model ahead of time
+(~50 s per model and shape); its compile time goes into a sidecar `<package>.json`, which the
+C++ adapter (src/backends/aotinductor.cpp) reports as the framework's optimisation time.
+
+    python3 tools/aoti_zoo.py models resnet50 resnet18          # .ts, .onnx, references, manifest
+    python3 tools/aoti_zoo.py packages resnet50 --precision fp16 --batch-sizes 1,64
+
+Packages are named models/<model>/<model>.<precision>.b<batch>.pt2; existing ones are kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import types
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import model_zoo  # noqa: E402  (the CPU zoo: model construction, exports, manifest)
+
+PRECISIONS = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
+
+
+def import_torch():
+    import torch
+    import torchvision
+    model_zoo.torch, model_zoo.torchvision = torch, torchvision
+    return torch
+
+
+def build_models(args) -> int:
+    """model_zoo.build_one without the OpenCV variants (no OpenCV on the GPU machine)."""
+    torch = import_torch()
+    import onnx
+    model_zoo.onnx = onnx
+    model_zoo.cv2 = types.SimpleNamespace(__version__="not installed (GPU machine)")
+    model_zoo.build_opencv_variants = lambda *a, **k: {}
+    # PyTorch >= 2.9 exports through dynamo by default; the zoo's files come from the TorchScript
+    # exporter (opset 17, symbolic batch), which is kept where it still exists.
+    export = torch.onnx.export
+
+    def legacy_export(*a, **k):
+        try:
+            return export(*a, dynamo=False, **k)
+        except TypeError:
+            return export(*a, **k)
+    torch.onnx.export = legacy_export
+    torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    failed = []
+    for name in args.models:
+        t0 = time.perf_counter()
+        man = model_zoo.load_manifest(out)
+        old = man["models"].get(name)
+        if old and (out / old["files"]["torchscript"]["path"]).exists() and not args.force:
+            print(f"[{name}] present", flush=True)
+            continue
+        print(f"[{name}]", flush=True)
+        try:
+            entry = model_zoo.build_one(model_zoo.MODELS[name], out, [], args.bn_batches,
+                                        args.bn_batch_size, old)
+        except model_zoo.BuildError as e:
+            print(f"  ERROR: {e}", flush=True)
+            failed.append(name)
+            continue
+        entry["build_seconds"] = round(time.perf_counter() - t0, 1)
+        man = model_zoo.load_manifest(out)
+        man["models"][name] = entry
+        model_zoo.save_manifest(out, man)
+        print(f"  built {name} in {entry['build_seconds']:.1f}s", flush=True)
+    return 1 if failed else 0
+
+
+def build_packages(args) -> int:
+    torch = import_torch()
+    if not torch.cuda.is_available():
+        sys.exit("error: AOTInductor packages are compiled for CUDA: no GPU visible")
+    dtype = getattr(torch, PRECISIONS[args.precision])
+    out = Path(args.out)
+    for name in args.models:
+        spec = model_zoo.MODELS[name]
+        model = None
+        for batch in args.batch_sizes:
+            path = out / name / f"{name}.{args.precision}.b{batch}.pt2"
+            sidecar = Path(str(path) + ".json")
+            if path.exists() and sidecar.exists() and not args.force:
+                print(f"[{path.name}] present", flush=True)
+                continue
+            if model is None:  # same weights as the zoo's .ts/.onnx files
+                model = model_zoo.build_model(spec, args.bn_batches, args.bn_batch_size)
+                model = model.to("cuda", dtype).eval()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            x = torch.zeros(batch, *model_zoo.IMAGE_SHAPE, device="cuda", dtype=dtype)
+            t0 = time.perf_counter()
+            with torch.no_grad():
+                exported = torch.export.export(model, (x,))
+                torch._inductor.aoti_compile_and_package(exported, package_path=str(path))
+                y = model(x)
+            seconds = time.perf_counter() - t0
+            sidecar.write_text(json.dumps({
+                "model": name, "precision": args.precision, "device": "cuda",
+                "batch_size": batch, "input_shape": list(x.shape), "input_dtype": str(dtype),
+                "output_shape": list(y.shape), "compile_s": round(seconds, 2),
+                "compiled_with": "torch._inductor.aoti_compile_and_package (default configs)",
+                "torch_version": torch.__version__,
+                "gpu": torch.cuda.get_device_name(0)}, indent=2) + "\n")
+            print(f"[{path.name}] compiled in {seconds:.1f}s", flush=True)
+        register(out, name, args.precision, args.batch_sizes)
+    return 0
+
+
+def register(out: Path, name: str, precision: str, batches) -> None:
+    """List the packages in the zoo manifest (kind aotinductor_<precision>_b<batch>), where a
+    sweep plan finds them; a rebuild of the model by the zoo drops them with its other files."""
+    man = model_zoo.load_manifest(out)
+    entry = man["models"].get(name)
+    if entry is None:
+        print(f"note: {name} is not in {out}/manifest.json: build it first (models {name})")
+        return
+    for batch in batches:
+        path = out / name / f"{name}.{precision}.b{batch}.pt2"
+        if path.exists():
+            entry["files"][f"aotinductor_{precision}_b{batch}"] = \
+                model_zoo.file_record(out, path, batch)
+    model_zoo.save_manifest(out, man)
+
+
+def main(argv) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="command", required=True)
+    for command in ("models", "packages"):
+        p = sub.add_parser(command)
+        p.add_argument("models", nargs="+", choices=sorted(model_zoo.MODELS), metavar="MODEL")
+        p.add_argument("--out", default="models")
+        p.add_argument("--force", action="store_true")
+        p.add_argument("--bn-batches", type=int, default=8)
+        p.add_argument("--bn-batch-size", type=int, default=16)
+        p.add_argument("--threads", type=int, default=8)
+        if command == "packages":
+            p.add_argument("--precision", choices=sorted(PRECISIONS), default="fp16")
+            p.add_argument("--batch-sizes", default="1,64",
+                           type=lambda s: [int(b) for b in s.split(",")])
+    args = ap.parse_args(argv)
+    return build_models(args) if args.command == "models" else build_packages(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
