@@ -22,7 +22,7 @@ done
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libcli11-dev nlohmann-json3-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libsqlite3-dev libyaml-cpp-dev sqlite3 chromium
+  libsqlite3-dev libyaml-cpp-dev sqlite3 chromium libopenmpi-dev openmpi-bin
   libtorch-dev libopenblas0-pthread libopencv-dev
   python3 python3-numpy python3-torch python3-torchvision python3-onnx python3-opencv clang-format
   dataset-fashion-mnist

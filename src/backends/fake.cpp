@@ -6,6 +6,9 @@
 //            positives [N] int64 = count of elements > 0 in sample i
 #include "fake.hpp"
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <string>
@@ -51,9 +54,11 @@ class FakeBackend final : public Backend {
          true},
         {"inputs", "number of inputs (x0, x1)", "1", {"1", "2"}, false},
         {"fault",
-         "what happens at fault_at_batch: throw an error, abort the process, hang",
+         "what happens at fault_at_batch: throw an error, abort the process, hang, or "
+         "kill_parent (SIGKILL to the parent process: in an MPI sweep, the worker rank; for "
+         "tests of a rank dying)",
          "throw",
-         {"throw", "abort", "hang"},
+         {"throw", "abort", "hang", "kill_parent"},
          false},
         {"fault_at_batch",
          "batch number (1-based) at which the fault happens; 0 = never",
@@ -62,6 +67,13 @@ class FakeBackend final : public Backend {
          true},
     };
     info.notes = "for harness tests; computes y = (k+1) * sum(sample)";
+    // Tests of multi-device code (data-parallel predict) need devices on machines without a GPU:
+    // INFBENCH_FAKE_SIMULATED_GPUS=N declares N simulated GPUs. Nothing runs on a GPU; timings
+    // with them measure this CPU and must never be reported as GPU figures.
+    if (const char* n = std::getenv("INFBENCH_FAKE_SIMULATED_GPUS"); n != nullptr) {
+      for (int k = 0; k < std::atoi(n); ++k) info.gpus.push_back(k);
+      info.notes += "; SIMULATED GPUs (INFBENCH_FAKE_SIMULATED_GPUS, tests only)";
+    }
     return info;
   }
 
@@ -83,7 +95,8 @@ class FakeBackend final : public Backend {
     }
     signature_.outputs = {{"y", DType::float32, {-1, 3}}, {"positives", DType::int64, {-1}}};
     settings_ = {{"batch_size", std::to_string(params.batch_size)},
-                 {"device", "-1"},
+                 {"device", params.device >= 0 ? "simulated-gpu" + std::to_string(params.device)
+                                               : std::string("-1")},
                  {"delay_ms", std::to_string(delay_ms_)},
                  {"per_sample_us", std::to_string(per_sample_us_)},
                  {"shift", std::to_string(shift_)},
@@ -101,6 +114,10 @@ class FakeBackend final : public Backend {
     if (fault_at_batch_ > 0 && batches_ == fault_at_batch_) {
       // Stand-ins for a framework that throws, crashes the process, or never returns.
       if (fault_ == "abort") std::abort();
+      if (fault_ == "kill_parent") {
+        ::kill(::getppid(), SIGKILL);
+        std::abort();
+      }
       if (fault_ == "hang") std::this_thread::sleep_for(std::chrono::hours(24));
       throw Error(ErrorKind::framework, "fake backend failed on batch " + std::to_string(batches_) +
                                             " as asked (fault_at_batch)");

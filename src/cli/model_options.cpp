@@ -4,7 +4,7 @@
 
 namespace infbench::cli {
 
-void ModelOptions::add_to(CLI::App& cmd, const std::string& model_help) {
+void ModelOptions::add_to(CLI::App& cmd, const std::string& model_help, bool several_devices) {
   auto* model_option = cmd.add_option("--model", model, model_help + " (required)");
   auto* framework_option =
       cmd.add_option("--framework", framework, "Framework name, see `infbench info` (required)");
@@ -13,7 +13,14 @@ void ModelOptions::add_to(CLI::App& cmd, const std::string& model_help) {
                  "SPEC")
       ->excludes(model_option)
       ->excludes(framework_option);
-  cmd.add_option("--device", params.device, "-1 = CPU, k = GPU k")->capture_default_str();
+  if (several_devices) {
+    cmd.add_option("--device", devices,
+                   "-1 = CPU (default), k = GPU k; a list (0,1,...) splits the samples across "
+                   "the devices")
+        ->delimiter(',');
+  } else {
+    cmd.add_option("--device", params.device, "-1 = CPU, k = GPU k")->capture_default_str();
+  }
   cmd.add_option("--batch-size", params.batch_size, "Samples per framework call")
       ->capture_default_str();
   cmd.add_option("--threads", params.threads, "Compute threads (0 = one per CPU)")
@@ -35,6 +42,7 @@ Params ModelOptions::to_params() {
                 "--model and --framework are required (or --ensemble SPEC for an ensemble)");
   }
   Params p = params;
+  if (!devices.empty()) p.device = devices.front();
   p.optimization = optimization;
   p.cache_dir = cache_dir;
   for (const auto& kv : sets) p.options.insert(parse_key_value(kv));

@@ -16,8 +16,10 @@ struct ModelOptions {
   std::string optimization;
   std::string cache_dir;
   std::vector<std::string> sets;
+  std::vector<int> devices;  // --device of a command that takes several (predict); empty = CPU
 
-  void add_to(CLI::App& cmd, const std::string& model_help);
+  // several_devices: --device takes a list (0,1,...) into `devices`; otherwise one value.
+  void add_to(CLI::App& cmd, const std::string& model_help, bool several_devices = false);
   // The Params these options request; resolves --ensemble into framework and model. Throws Error
   // on a malformed --set or a missing --model/--framework.
   Params to_params();

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "infbench/data_parallel.hpp"
 #include "infbench/model.hpp"
 #include "infbench/npy.hpp"
 #include "model_options.hpp"
@@ -118,6 +119,86 @@ void write_report(const PredictOptions& o, const Model& model, double first_infe
   if (!out) throw Error(ErrorKind::io, "--report " + o.report + ": cannot write");
 }
 
+void write_outputs(const std::vector<std::pair<std::string, std::filesystem::path>>& files,
+                   const NamedTensors& outputs) {
+  for (const auto& [name, path] : files) {
+    const auto it = std::find_if(outputs.begin(), outputs.end(),
+                                 [&](const NamedTensor& t) { return t.name == name; });
+    write_npy(path, it->tensor);
+    fmt::print("  wrote {} {} {} -> {}\n", name, to_string(it->tensor.dtype()),
+               to_string(it->tensor.shape()), path.string());
+  }
+}
+
+// --device 0,1,...: one model per device, the samples split across them, then the same samples
+// on the first device alone, for the scaling figure. One pass each: a first look, not a benchmark.
+void run_data_parallel(PredictOptions& o, const NamedTensors& inputs) {
+  using Clock = std::chrono::steady_clock;
+  auto models = load_on_devices(o.m.framework, o.m.model, o.m.to_params(), o.m.devices);
+  const auto files = output_files(o.outputs, models.front().signature());
+  const auto& info = models.front().info();
+  fmt::print("{} {} | data parallel over {} devices\n", info.name, info.framework_version,
+             models.size());
+  if (info.notes.find("SIMULATED") != std::string::npos) {
+    fmt::print(
+        "  note: simulated devices (fake backend): these timings measure this CPU, not GPUs\n");
+  }
+  for (auto& model : models) {
+    fmt::print("  device {}: load {:.3f}s\n", model.requested().device,
+               model.load_timing().total_s);
+    for (int i = 0; i < o.warmup_batches; ++i) {
+      NamedTensors first;
+      for (const auto& in : inputs) {
+        first.push_back(
+            {in.name, in.tensor.slice_batch(
+                          0, std::min<std::int64_t>(in.tensor.batch(), model.batch_size()))});
+      }
+      model.predict(first);
+    }
+  }
+  const auto parallel = predict_data_parallel(models, inputs);
+  const auto samples = inputs.front().tensor.batch();
+  nlohmann::ordered_json shares = nlohmann::ordered_json::array();
+  for (const auto& share : parallel.shares) {
+    fmt::print("  device {}: samples {}..{} in {:.3f}s\n", share.device, share.first_sample,
+               share.first_sample + share.samples, share.seconds);
+    shares.push_back({{"device", share.device},
+                      {"first_sample", share.first_sample},
+                      {"samples", share.samples},
+                      {"seconds", share.seconds}});
+  }
+  const auto start = Clock::now();
+  models.front().predict(inputs);
+  const double single_s = std::chrono::duration<double>(Clock::now() - start).count();
+  const double scaling = single_s / parallel.seconds;
+  fmt::print(
+      "  predict {} samples, batch {}: {:.3f}s on {} devices ({:.2f} samples/s); {:.3f}s on "
+      "device {} alone: scaling x{:.2f} ({:.0f}% of x{})\n",
+      samples, models.front().batch_size(), parallel.seconds, models.size(),
+      static_cast<double>(samples) / parallel.seconds, single_s, models.front().requested().device,
+      scaling, 100 * scaling / static_cast<double>(models.size()), models.size());
+  write_outputs(files, parallel.outputs);
+  print_top1(parallel.outputs.front().tensor);
+  if (!o.report.empty()) {
+    const nlohmann::ordered_json record = {
+        {"model", o.m.model},
+        {"framework", info.name},
+        {"framework_version", info.framework_version},
+        {"batch_size", models.front().batch_size()},
+        {"devices", o.m.devices},
+        {"samples", samples},
+        {"shares", shares},
+        {"predict_s", parallel.seconds},
+        {"throughput_samples_per_s", static_cast<double>(samples) / parallel.seconds},
+        {"single_device_predict_s", single_s},
+        {"scaling_vs_one_device", scaling},
+        {"simulated_devices", info.notes.find("SIMULATED") != std::string::npos}};
+    std::ofstream out(o.report);
+    out << record.dump(2) << "\n";
+    if (!out) throw Error(ErrorKind::io, "--report " + o.report + ": cannot write");
+  }
+}
+
 void run(PredictOptions o) {
   using Clock = std::chrono::steady_clock;
   const Params params = o.m.to_params();
@@ -129,6 +210,10 @@ void run(PredictOptions o) {
   for (const auto& spec : o.inputs) {
     const auto [name, path] = split_named(spec);
     inputs.push_back({name, read_npy(path)});
+  }
+  if (o.m.devices.size() > 1) {
+    run_data_parallel(o, inputs);
+    return;
   }
 
   auto model = Model::load(o.m.framework, o.m.model, params);
@@ -170,13 +255,7 @@ void run(PredictOptions o) {
              model.batch_size(), seconds, static_cast<double>(samples) / seconds,
              o.warmup_batches > 0 ? fmt::format(" after {} warm-up batches", o.warmup_batches)
                                   : ", no warm-up");
-  for (const auto& [name, path] : files) {
-    const auto it = std::find_if(outputs.begin(), outputs.end(),
-                                 [&](const NamedTensor& t) { return t.name == name; });
-    write_npy(path, it->tensor);
-    fmt::print("  wrote {} {} {} -> {}\n", name, to_string(it->tensor.dtype()),
-               to_string(it->tensor.shape()), path.string());
-  }
+  write_outputs(files, outputs);
   print_top1(outputs.front().tensor);
   if (!o.report.empty()) {
     write_report(o, model, first_inference_s, seconds, samples);
@@ -188,7 +267,7 @@ void run(PredictOptions o) {
 void add_predict_command(CLI::App& app) {
   auto o = std::make_shared<PredictOptions>();
   auto* cmd = app.add_subcommand("predict", "Run .npy inputs through a model with one framework");
-  o->m.add_to(*cmd, "Model file (.onnx, .ts, ...)");
+  o->m.add_to(*cmd, "Model file (.onnx, .ts, ...)", true);
   cmd->add_option("--input", o->inputs, "[name=]file.npy (repeatable)")->required();
   cmd->add_option("--output", o->outputs, "[name=]file.npy (repeatable)")->required();
   cmd->add_option("--warmup", o->warmup_batches, "Batches run before the timed predict")

@@ -6,6 +6,8 @@
 #include <iostream>
 
 #include "../store/database.hpp"
+#include "../sweep/mpi_sweep.hpp"
+#include "../sweep/schedule.hpp"
 #include "../sweep/sweep.hpp"
 #include "commands.hpp"
 
@@ -61,7 +63,8 @@ void add_sweep_commands(CLI::App& app) {
                   "List the points and an estimated duration, run nothing");
   sweep->callback([a] {
     const auto plan = load_plan(a->plan, a->overrides);
-    const int code = run_sweep(plan, {a->db, a->resume, a->dry_run});
+    const SweepOptions options{a->db, a->resume, a->dry_run};
+    const int code = launched_by_mpi() ? run_mpi_sweep(plan, options) : run_sweep(plan, options);
     if (code == 130)
       throw infbench::Error(infbench::ErrorKind::interrupted,
                             "sweep interrupted; stored points are kept (--resume)");

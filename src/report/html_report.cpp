@@ -59,8 +59,10 @@ std::filesystem::path write_html_report(ResultStore& store, std::optional<std::i
       if (r.at("run_id") == study.at("run_id")) studies.push_back(study);
     }
   }
-  const nlohmann::json data = {
-      {"runs", runs}, {"points", store.point_rows(run)}, {"studies", studies}};
+  const nlohmann::json data = {{"runs", runs},
+                               {"hosts", store.host_rows(run)},
+                               {"points", store.point_rows(run)},
+                               {"studies", studies}};
   write_atomically(out_dir / "data.json", data.dump(1));
   std::string html =
       "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

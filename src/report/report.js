@@ -22,9 +22,12 @@
     return parts.join(' ');
   };
   const multiRun = data.runs.length > 1;  // several runs: label each configuration with its run
+  // Several machines (an MPI sweep over a cluster): a configuration is also labelled with its host.
+  const multiHost = new Set(data.points.map((p) => p.host)).size > 1;
+  const placementOf = (p) => `${p.host || '?'} ${p.device_used || (p.device >= 0 ? 'gpu' + p.device : 'cpu')}`;
   // Static-batch exports (OpenCV files for squeeze-excite models) are one load group per batch size.
   const staticFile = (p) => { const m = /\.b(\d+)\.onnx$/.exec(p.model_file || ''); return m ? ` [b${m[1]} export]` : ''; };
-  const configOf = (p) => `${multiRun ? 'run' + p.run_id + ' ' : ''}${p.framework}${settingsOf(p) ? ' ' + settingsOf(p) : ''}`;
+  const configOf = (p) => `${multiRun ? 'run' + p.run_id + ' ' : ''}${multiHost ? '@' + p.host + ' ' : ''}${p.framework}${settingsOf(p) ? ' ' + settingsOf(p) : ''}`;
   const models = [...new Set(data.points.map(modelName))];
   function modelName(p) { const req = JSON.parse(p.requested_json || '{}'); return req.model || p.model; }
   const byModel = (rows, m) => rows.filter((p) => modelName(p) === m);
@@ -192,6 +195,29 @@
   const s8 = section(`Failed points (${failed.length})`);
   if (failed.length) table(s8, ['point', 'phase', 'reason'], failed.map((p) => [p.label, p.error_phase, p.error]));
   else s8.appendChild(Object.assign(document.createElement('p'), { textContent: 'None.' }));
+
+  // 9. Hosts and devices: where points ran, and the same point measured in different places.
+  const s10 = section('Hosts and devices', 'Where each point ran: host and device (cpu[cores] of the process or MPI rank, gpuK). ' +
+    'The chart compares points measured in more than one place (e.g. a single-process run against an MPI run, or two hosts of a cluster).');
+  const placements = [...new Set(data.points.map(placementOf))];
+  table(s10, ['host and device', 'points ok', 'points failed', 'median throughput (samples/s, ok points)'], placements.map((pl) => {
+    const rows = data.points.filter((p) => placementOf(p) === pl);
+    const t = rows.filter((p) => p.status === 'ok').map((p) => p.throughput_samples_per_s).sort((a, b) => a - b);
+    return [pl, t.length, rows.length - t.length, t.length ? fmt(t[Math.floor(t.length / 2)]) : null];
+  }));
+  const byPoint = new Map();
+  for (const p of ok) { if (!byPoint.has(p.point_id)) byPoint.set(p.point_id, []); byPoint.get(p.point_id).push(p); }
+  const shared = [...byPoint.values()].filter((rows) => new Set(rows.map(placementOf)).size > 1).slice(0, 40);
+  if (shared.length) {
+    const where = [...new Set(shared.flat().map(placementOf))];
+    chart(s10, { type: 'bar', data: { labels: shared.map((rows) => rows[0].label), datasets: where.map((pl) => ({ label: pl, backgroundColor: colorOf('place:' + pl),
+      data: shared.map((rows) => { const r = rows.filter((p) => placementOf(p) === pl); return r.length ? r[r.length - 1].throughput_samples_per_s : null; }) })) },
+      options: { indexAxis: 'y', scales: { x: { title: { display: true, text: 'samples/s' }, beginAtZero: true } } } }, 'Same point, different host or device');
+  }
+  if ((data.hosts || []).length) {
+    const keys = ['cpu_model', 'cpu_usable_cores', 'memory_total', 'gpu0_name', 'gpu_driver', 'mpi_worker_ranks'];
+    table(s10, ['run', 'host', ...keys], data.hosts.map((h) => { const env = JSON.parse(h.environment_json || '{}'); return [h.run_id, h.host, ...keys.map((k) => env[k])]; }));
+  }
 
   // Runs and their environments.
   const s9 = section('Runs and environment');

@@ -102,7 +102,8 @@ ResultStore::ResultStore(const std::filesystem::path& path) : path_(path) {
     if (version.step()) {
       const auto v =
           std::stoi(reinterpret_cast<const char*>(sqlite3_column_text(version.get(), 0)));
-      if (v != kDatabaseSchemaVersion) {
+      if (v == 2) upgrade_from_version_2();
+      if (v != 2 && v != kDatabaseSchemaVersion) {
         throw Error(ErrorKind::invalid_argument,
                     path.string() + ": database schema version " + std::to_string(v) +
                         ", this infbench reads version " + std::to_string(kDatabaseSchemaVersion));
@@ -127,7 +128,10 @@ ResultStore::ResultStore(const std::filesystem::path& path) : path_(path) {
       "model TEXT, framework TEXT, model_file TEXT, scenario TEXT, batch_size INTEGER, device "
       "INTEGER, "
       "requested_json TEXT, status TEXT, error TEXT, error_phase TEXT, finished_at TEXT, "
-      "PRIMARY KEY(run_id, point_id))");
+      "host TEXT, device_used TEXT, PRIMARY KEY(run_id, point_id))");
+  exec(
+      "CREATE TABLE IF NOT EXISTS hosts(run_id INTEGER REFERENCES runs, host TEXT, "
+      "environment_json TEXT, PRIMARY KEY(run_id, host))");
   std::string columns;
   RunRecord prototype;
   visit_fields(prototype, [&](const char* name, const auto& field) {
@@ -153,6 +157,25 @@ ResultStore::ResultStore(const std::filesystem::path& path) : path_(path) {
 }
 
 ResultStore::~ResultStore() { sqlite3_close(db_); }
+
+// Version 3 only adds: the per-host table (created with the others) and two point columns.
+void ResultStore::upgrade_from_version_2() {
+  exec("BEGIN IMMEDIATE");
+  try {
+    Statement again(db_, "SELECT value FROM meta WHERE key='schema_version'");
+    if (again.step() &&
+        std::string(reinterpret_cast<const char*>(sqlite3_column_text(again.get(), 0))) == "2") {
+      exec("ALTER TABLE points ADD COLUMN host TEXT");
+      exec("ALTER TABLE points ADD COLUMN device_used TEXT");
+      exec("UPDATE meta SET value='" + std::to_string(kDatabaseSchemaVersion) +
+           "' WHERE key='schema_version'");
+    }
+    exec("COMMIT");
+  } catch (...) {
+    exec("ROLLBACK");
+    throw;
+  }
+}
 
 void ResultStore::exec(const std::string& sql) {
   char* message = nullptr;
@@ -206,7 +229,11 @@ void ResultStore::add_point(std::int64_t run, const PointIdentity& p, const RunR
   const auto& r = result.record;
   exec("BEGIN IMMEDIATE");
   try {
-    Statement point(db_, "INSERT INTO points VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    Statement point(db_,
+                    "INSERT INTO points(run_id, point_id, group_id, label, model, framework, "
+                    "model_file, scenario, batch_size, device, requested_json, status, error, "
+                    "error_phase, finished_at, host, device_used) "
+                    "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     point.bind(1, run);
     point.bind(2, p.point_id);
     point.bind(3, p.group_id);
@@ -222,6 +249,8 @@ void ResultStore::add_point(std::int64_t run, const PointIdentity& p, const RunR
     point.bind(13, r.error);
     point.bind(14, r.error_phase);
     point.bind(15, now_utc());
+    point.bind(16, p.host);
+    point.bind(17, p.device_used);
     point.step();
 
     std::string names, marks;
@@ -284,7 +313,8 @@ nlohmann::json ResultStore::point_rows(std::optional<std::int64_t> run) {
   Statement s(
       db_, std::string(
                "SELECT p.run_id, p.point_id, p.group_id, p.label, p.model_file, p.requested_json, "
-               "p.finished_at, r.host, m.* FROM points p JOIN metrics m USING(run_id, point_id) "
+               "p.finished_at, coalesce(p.host, r.host) AS host, p.device_used, m.* FROM points p "
+               "JOIN metrics m USING(run_id, point_id) "
                "JOIN runs r USING(run_id)") +
                (run ? " WHERE p.run_id = ?" : "") + " ORDER BY p.run_id, p.rowid");
   if (run) s.bind(1, *run);
@@ -298,6 +328,48 @@ nlohmann::json ResultStore::point_rows(std::optional<std::int64_t> run) {
       if (name == "point_id" && row.contains("point_id")) continue;
       row[name] = column_value(s.get(), i);
     }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+void ResultStore::add_host(std::int64_t run, const Environment& environment) {
+  nlohmann::ordered_json env = nlohmann::ordered_json::object();
+  std::string host;
+  for (const auto& [k, v] : environment) {
+    env[k] = v;
+    if (k == "host") host = v;
+  }
+  Statement s(db_, "INSERT OR IGNORE INTO hosts VALUES(?,?,?)");
+  s.bind(1, run);
+  s.bind(2, host);
+  s.bind(3, env.dump());
+  s.step();
+}
+
+std::map<std::string, MeasuredCost> ResultStore::measured_costs() {
+  // Later runs overwrite earlier ones (ORDER BY run_id): the latest measurement wins.
+  Statement s(db_,
+              "SELECT point_id, coalesce(m_duration_s, 0) * max(coalesce(m_repeats, 1), 1) + "
+              "coalesce(m_warmup_s, 0), coalesce(m_load_time_s, 0) FROM metrics "
+              "WHERE m_status = 'ok' ORDER BY run_id");
+  std::map<std::string, MeasuredCost> costs;
+  while (s.step()) {
+    costs[reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 0))] = {
+        sqlite3_column_double(s.get(), 1), sqlite3_column_double(s.get(), 2)};
+  }
+  return costs;
+}
+
+nlohmann::json ResultStore::host_rows(std::optional<std::int64_t> run) {
+  Statement s(db_, std::string("SELECT run_id, host, environment_json FROM hosts") +
+                       (run ? " WHERE run_id = ?" : "") + " ORDER BY run_id, host");
+  if (run) s.bind(1, *run);
+  nlohmann::json rows = nlohmann::json::array();
+  while (s.step()) {
+    nlohmann::json row = nlohmann::json::object();
+    for (int i = 0; i < sqlite3_column_count(s.get()); ++i)
+      row[sqlite3_column_name(s.get(), i)] = column_value(s.get(), i);
     rows.push_back(std::move(row));
   }
   return rows;

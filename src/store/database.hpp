@@ -1,18 +1,22 @@
 #pragma once
-// The results database (SQLite, one file). Schema version 1, documented in docs/database.md:
+// The results database (SQLite, one file). Schema version 3, documented in docs/sweeps.md:
 //   meta(key, value)                          schema_version, created_by
 //   runs(run_id, plan_name, plan_path, plan_text, environment_json, host, started_at, ended_at,
-//   status) points(run_id, point_id, group_id, label, model, framework, model_file, scenario,
-//   batch_size,
-//          device, requested_json, status, error, error_phase, finished_at)
+//        status)
+//   hosts(run_id, host, environment_json)     one environment per machine of a run (MPI sweeps)
+//   points(run_id, point_id, group_id, label, model, framework, model_file, scenario, batch_size,
+//          device, requested_json, status, error, error_phase, finished_at, host, device_used)
 //   metrics(run_id, point_id, <every RunRecord field, typed>)
 //   repeats(run_id, point_id, repeat, throughput_samples_per_s, latency_p99_ms, duration_s)
 //   samples(run_id, point_id, seq, latency_ms)            raw per-query latencies
 //   failures(run_id, point_id, phase, reason)
 //   studies(run_id, kind, name, summary_json)             e.g. an ensemble study's matrix
 // Each point is written in its own transaction, so a kill -9 loses at most the point in flight.
+// A version 2 file is upgraded in place when opened (version 3 added hosts, points.host and
+// points.device_used; old points keep NULL there, which readers take as the run's host).
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -25,12 +29,20 @@ struct sqlite3;
 
 namespace infbench {
 
-inline constexpr int kDatabaseSchemaVersion = 2;  // 2: GPU record fields
+inline constexpr int kDatabaseSchemaVersion = 3;  // 2: GPU record fields; 3: hosts
 
 struct PointIdentity {
   std::string point_id, group_id, label, model, framework, model_file, scenario;
   std::int64_t batch_size = 0, device = -1;
   nlohmann::json requested;
+  std::string host;         // the machine that measured the point
+  std::string device_used;  // what it ran on there: "cpu[0-3]", "gpu1 cpu[4-7]"
+};
+
+// What earlier measurements of a point took, for scheduling estimates (MPI sweeps).
+struct MeasuredCost {
+  double measure_s = 0;  // warm-up and measured phase, all repeats
+  double load_s = 0;     // its load group's load time
 };
 
 class ResultStore {
@@ -46,10 +58,15 @@ class ResultStore {
   std::set<std::string> stored_points(std::int64_t run);
   void add_point(std::int64_t run, const PointIdentity& point, const RunResult& result);
   void end_run(std::int64_t run, const std::string& status);
+  // One environment record per machine of a run; a second call for the same host is ignored.
+  void add_host(std::int64_t run, const Environment& environment);
+  // The latest successful measurement of each point id, in any run of the database.
+  std::map<std::string, MeasuredCost> measured_costs();
 
   // Every point of a run (all runs when nullopt) joined with its metrics, one JSON object each.
   nlohmann::json point_rows(std::optional<std::int64_t> run);
   nlohmann::json run_rows();
+  nlohmann::json host_rows(std::optional<std::int64_t> run);
   std::vector<double> repeat_throughputs(std::int64_t run, const std::string& point_id);
   // Analyses over several points of a run (kind "ensemble": docs/ensembles.md), as JSON.
   void add_study(std::int64_t run, const std::string& kind, const std::string& name,
@@ -58,6 +75,7 @@ class ResultStore {
 
  private:
   void exec(const std::string& sql);
+  void upgrade_from_version_2();
   sqlite3* db_ = nullptr;
   std::filesystem::path path_;
 };

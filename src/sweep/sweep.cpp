@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <fmt/core.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,58 +17,13 @@
 #include "../store/database.hpp"
 #include "infbench/environment.hpp"
 #include "infbench/report.hpp"
+#include "progress.hpp"
+#include "schedule.hpp"
 
 namespace infbench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string format_duration(double seconds) {
-  const auto s = static_cast<long long>(seconds);
-  return s >= 3600 ? fmt::format("{}h{:02}m", s / 3600, s / 60 % 60)
-                   : fmt::format("{}m{:02}s", s / 60, s % 60);
-}
-
-// A live line on a terminal; plain periodic lines otherwise (CI logs, files).
-class Progress {
- public:
-  Progress(std::size_t total, std::size_t skipped)
-      : total_(total), done_(skipped), skipped_(skipped) {}
-  void point(const std::string& label, const std::string& phase) {
-    current_ = label + " [" + phase + "]";
-    show(false);
-  }
-  void finished(const std::string& label, const std::string& status) {
-    ++done_;
-    current_ = label + " -> " + status;
-    show(true);
-  }
-  void close() const {
-    if (tty_) fmt::print(stderr, "\n");
-  }
-
- private:
-  void show(bool completed) {
-    const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
-    const auto measured = done_ - skipped_;
-    const std::string eta = measured > 0 ? format_duration(elapsed / static_cast<double>(measured) *
-                                                           static_cast<double>(total_ - done_))
-                                         : "?";
-    const auto line = fmt::format("[{}/{}] {} elapsed, ETA {}: {}", done_, total_,
-                                  format_duration(elapsed), eta, current_);
-    if (tty_) {
-      fmt::print(stderr, "\r\033[K{}", line.substr(0, 160));
-    } else if (completed || elapsed - last_print_ > 30) {
-      fmt::print(stderr, "{}\n", line);
-      last_print_ = elapsed;
-    }
-  }
-  std::size_t total_, done_, skipped_;
-  std::string current_;
-  bool tty_ = ::isatty(STDERR_FILENO) == 1;
-  Clock::time_point start_ = Clock::now();
-  double last_print_ = -1e9;
-};
 
 std::atomic<bool> g_interrupted = false;
 void on_interrupt(int) { g_interrupted = true; }
@@ -83,19 +40,6 @@ std::string describe_exit(int status, bool timed_out, double timeout_s) {
   if (WIFEXITED(status))
     return fmt::format("worker exited with code {} before finishing", WEXITSTATUS(status));
   return "worker ended abnormally";
-}
-
-PointIdentity identity_of(const PlanPoint& p) {
-  return {p.id,
-          p.group_id,
-          p.label(),
-          p.model,
-          p.framework,
-          p.model_file.string(),
-          std::string(to_string(p.config.scenario)),
-          p.params.batch_size,
-          p.params.device,
-          point_to_json(p)};
 }
 
 struct Child {
@@ -137,9 +81,84 @@ Child spawn_worker(const std::vector<PlanPoint>& points, const std::filesystem::
   return {pid, from_child[0]};
 }
 
-// Runs one load group; returns false if the sweep was interrupted.
-bool run_group(const std::vector<PlanPoint>& todo, double timeout_s, ResultStore& store,
-               std::int64_t run, Progress& progress, const std::filesystem::path& log) {
+// The single-process sink: each point is committed as it arrives.
+class StoreSink final : public GroupSink {
+ public:
+  StoreSink(ResultStore& store, std::int64_t run, Progress& progress)
+      : store_(store), run_(run), progress_(progress), host_(host_name()) {}
+  void phase(const PlanPoint& point, const std::string& phase) override {
+    progress_.point(point.label(), phase);
+  }
+  void result(const PlanPoint& point, const RunResult& result) override {
+    auto identity = identity_of(point);
+    identity.host = host_;
+    identity.device_used = describe_placement(point.params.device);
+    store_.add_point(run_, identity, result);
+    progress_.finished(point.label(), result.record.status);
+  }
+
+ private:
+  ResultStore& store_;
+  std::int64_t run_;
+  Progress& progress_;
+  std::string host_;
+};
+
+std::string cpu_list() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return "cpu";
+  std::vector<int> cores;
+  for (int c = 0; c < CPU_SETSIZE; ++c) {
+    if (CPU_ISSET(c, &set)) cores.push_back(c);
+  }
+  return "cpu[" + core_list_text(cores) + "]";
+}
+
+void print_dry_run(const Plan& plan) {
+  double estimate = 0;
+  for (const auto& group : plan.groups) {
+    estimate += 2;  // load
+    for (const auto& p : group.points) {
+      fmt::print("{}  group {}  {}  ({})\n", p.id, p.group_id, p.label(), p.model_file.string());
+      estimate += 1 + p.config.warmup_s + p.config.min_duration_s * p.config.repeat;
+    }
+  }
+  fmt::print(
+      "{} points in {} load groups; estimated at least {} (from the plan's durations; slow models "
+      "take longer: a point lasts until both min_duration_s and min_queries are met)\n",
+      plan.point_count(), plan.groups.size(), format_duration(estimate));
+}
+
+}  // namespace
+
+PointIdentity identity_of(const PlanPoint& p) {
+  return {p.id,
+          p.group_id,
+          p.label(),
+          p.model,
+          p.framework,
+          p.model_file.string(),
+          std::string(to_string(p.config.scenario)),
+          p.params.batch_size,
+          p.params.device,
+          point_to_json(p),
+          {},
+          {}};
+}
+
+void request_sweep_interrupt() { g_interrupted = true; }
+
+std::string host_name() {
+  utsname uts{};
+  return uname(&uts) == 0 ? std::string(uts.nodename) : std::string("unknown");
+}
+
+std::string describe_placement(int device) {
+  return device >= 0 ? fmt::format("gpu{} {}", device, cpu_list()) : cpu_list();
+}
+
+bool run_load_group(const std::vector<PlanPoint>& todo, double timeout_s,
+                    const std::filesystem::path& log, GroupSink& sink) {
   Child child = spawn_worker(todo, log);
   std::map<std::string, std::string> phase_of;  // last phase reported per point
   std::map<std::string, bool> stored;
@@ -171,12 +190,10 @@ bool run_group(const std::vector<PlanPoint>& todo, double timeout_s, ResultStore
       if (point == todo.end()) continue;
       if (message.at("type") == "phase") {
         phase_of[id] = message.at("phase");
-        progress.point(point->label(), phase_of[id]);
+        sink.phase(*point, phase_of[id]);
       } else {
-        const auto result = result_from_json(message.at("result"));
-        store.add_point(run, identity_of(*point), result);
+        sink.result(*point, result_from_json(message.at("result")));
         stored[id] = true;
-        progress.finished(point->label(), result.record.status);
       }
     }
   }
@@ -190,38 +207,48 @@ bool run_group(const std::vector<PlanPoint>& todo, double timeout_s, ResultStore
   const std::string reason = describe_exit(status, timed_out, timeout_s);
   for (const auto& p : todo) {
     if (stored[p.id]) continue;
-    RunResult failed;
-    failed.record.model = p.model_file.string();
-    failed.record.framework = p.framework;
-    failed.record.scenario = std::string(to_string(p.config.scenario));
-    failed.record.batch_size = p.params.batch_size;
-    failed.record.device = p.params.device;
-    failed.record.status = "failed";
-    failed.record.error = reason;
-    failed.record.error_phase =
-        phase_of.contains(p.id) ? phase_of[p.id] : (phase_of.empty() ? "load" : "pending");
-    store.add_point(run, identity_of(p), failed);
-    progress.finished(p.label(), "failed");
+    sink.result(
+        p, failed_result(
+               p, reason,
+               phase_of.contains(p.id) ? phase_of[p.id] : (phase_of.empty() ? "load" : "pending")));
   }
   return true;
 }
 
-void print_dry_run(const Plan& plan) {
-  double estimate = 0;
-  for (const auto& group : plan.groups) {
-    estimate += 2;  // load
-    for (const auto& p : group.points) {
-      fmt::print("{}  group {}  {}  ({})\n", p.id, p.group_id, p.label(), p.model_file.string());
-      estimate += 1 + p.config.warmup_s + p.config.min_duration_s * p.config.repeat;
-    }
-  }
-  fmt::print(
-      "{} points in {} load groups; estimated at least {} (from the plan's durations; slow models "
-      "take longer: a point lasts until both min_duration_s and min_queries are met)\n",
-      plan.point_count(), plan.groups.size(), format_duration(estimate));
+RunResult failed_result(const PlanPoint& p, const std::string& reason, const std::string& phase) {
+  RunResult failed;
+  failed.record.model = p.model_file.string();
+  failed.record.framework = p.framework;
+  failed.record.scenario = std::string(to_string(p.config.scenario));
+  failed.record.batch_size = p.params.batch_size;
+  failed.record.device = p.params.device;
+  failed.record.status = "failed";
+  failed.record.error = reason;
+  failed.record.error_phase = phase;
+  return failed;
 }
 
-}  // namespace
+RunStart start_run(ResultStore& store, const Plan& plan, const SweepOptions& options,
+                   const Environment& environment) {
+  RunStart start;
+  if (options.resume) {
+    const auto last = store.latest_run(plan.name);
+    if (!last) {
+      throw Error(ErrorKind::not_found, options.db.string() + ": no earlier run of plan '" +
+                                            plan.name + "' to resume; run without --resume");
+    }
+    start.run = *last;
+    start.done = store.stored_points(start.run);
+  } else {
+    start.run = store.begin_run(plan.name, plan.path, plan.text, environment);
+  }
+  for (const auto& g : plan.groups) {
+    for (const auto& p : g.points) start.skipped += start.done.contains(p.id) ? 1 : 0;
+  }
+  fmt::print(stderr, "sweep '{}': run {} in {}, {} points ({} already stored)\n", plan.name,
+             start.run, options.db.string(), plan.point_count(), start.skipped);
+  return start;
+}
 
 int run_sweep(const Plan& plan, const SweepOptions& options) {
   if (options.dry_run) {
@@ -229,29 +256,14 @@ int run_sweep(const Plan& plan, const SweepOptions& options) {
     return 0;
   }
   ResultStore store(options.db);
-  std::int64_t run = 0;
-  std::set<std::string> done;
-  if (options.resume) {
-    const auto last = store.latest_run(plan.name);
-    if (!last) {
-      throw Error(ErrorKind::not_found, options.db.string() + ": no earlier run of plan '" +
-                                            plan.name + "' to resume; run without --resume");
-    }
-    run = *last;
-    done = store.stored_points(run);
-  } else {
-    run = store.begin_run(plan.name, plan.path, plan.text, collect_environment());
-  }
-  std::size_t skipped = 0;
-  for (const auto& g : plan.groups) {
-    for (const auto& p : g.points) skipped += done.contains(p.id) ? 1 : 0;
-  }
-  fmt::print(stderr, "sweep '{}': run {} in {}, {} points ({} already stored)\n", plan.name, run,
-             options.db.string(), plan.point_count(), skipped);
+  const auto environment = collect_environment();
+  const auto [run, done, skipped] = start_run(store, plan, options, environment);
+  store.add_host(run, environment);
   Progress progress(plan.point_count(), skipped);
   g_interrupted = false;
   auto previous = std::signal(SIGINT, on_interrupt);
   const auto log = std::filesystem::path(options.db.string() + ".worker.log");
+  StoreSink sink(store, run, progress);
   bool complete = true;
   for (const auto& group : plan.groups) {
     std::vector<PlanPoint> todo;
@@ -259,7 +271,7 @@ int run_sweep(const Plan& plan, const SweepOptions& options) {
       if (!done.contains(p.id)) todo.push_back(p);
     }
     if (todo.empty()) continue;
-    if (!run_group(todo, plan.timeout_s, store, run, progress, log)) {
+    if (!run_load_group(todo, plan.timeout_s, log, sink)) {
       complete = false;
       break;
     }

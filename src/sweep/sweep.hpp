@@ -5,9 +5,12 @@
 // goes on.
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "../store/database.hpp"
+#include "infbench/record.hpp"
 #include "plan.hpp"
 
 namespace infbench {
@@ -21,10 +24,48 @@ struct SweepOptions {
 // Returns the process exit code: 0 when every point was attempted (failed points included).
 int run_sweep(const Plan& plan, const SweepOptions& options);
 
+// A new run of the plan, or (--resume) its latest run with the ids of the points already stored.
+struct RunStart {
+  std::int64_t run = 0;
+  std::set<std::string> done;
+  std::size_t skipped = 0;  // points of the plan already stored
+};
+RunStart start_run(ResultStore& store, const Plan& plan, const SweepOptions& options,
+                   const Environment& environment);
+
+// The stored form of a point that did not finish: status failed, with the reason and the phase.
+RunResult failed_result(const PlanPoint& point, const std::string& reason,
+                        const std::string& phase);
+
 // The worker side: reads a group (JSON) from stdin, writes JSON lines to fd 3. Returns exit code.
 int run_sweep_worker();
 
 nlohmann::json point_to_json(const PlanPoint& point);
+PointIdentity identity_of(const PlanPoint& point);  // host and device_used left empty
 PlanPoint point_from_json(const nlohmann::json& json);
+
+// What a load group's child process reports, as it happens: the single-process sweep commits it
+// to the database, an MPI worker rank forwards it to rank 0 (mpi_sweep.cpp).
+class GroupSink {
+ public:
+  virtual ~GroupSink() = default;
+  virtual void phase(const PlanPoint& point, const std::string& phase) = 0;
+  virtual void result(const PlanPoint& point, const RunResult& result) = 0;
+};
+
+// Runs one load group in a child process (`infbench sweep-worker`) with a time limit; every point
+// of `todo` reaches `sink` exactly once, as measured or failed (crash, kill, timeout: reason and
+// phase). Returns false when the sweep was interrupted (the unfinished points are not reported).
+bool run_load_group(const std::vector<PlanPoint>& todo, double timeout_s,
+                    const std::filesystem::path& log, GroupSink& sink);
+
+// Stops run_load_group (and the sweep) from a signal handler: SIGINT in the single process, a
+// stop request in an MPI rank.
+void request_sweep_interrupt();
+
+// Where this process measures: "cpu[0-3]" (the cores it may run on) or, for a GPU point,
+// "gpu1 cpu[0-3]". Stored with every point, next to the host name.
+std::string describe_placement(int device);
+std::string host_name();
 
 }  // namespace infbench

@@ -1,0 +1,86 @@
+// Data-parallel predict on the fake backend's SIMULATED GPUs (INFBENCH_FAKE_SIMULATED_GPUS):
+// shares, ordering and reassembly are checked exactly; no timing here is a GPU measurement.
+#include "infbench/data_parallel.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+namespace infbench {
+namespace {
+
+class DataParallel : public ::testing::Test {
+ protected:
+  void SetUp() override { ::setenv("INFBENCH_FAKE_SIMULATED_GPUS", "4", 1); }
+  void TearDown() override { ::unsetenv("INFBENCH_FAKE_SIMULATED_GPUS"); }
+};
+
+// Every sample distinct, so that any reordering or duplication changes the output.
+NamedTensors distinct_samples(std::int64_t rows) {
+  Tensor t(DType::float32, {rows, 4});
+  auto v = t.values<float>();
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(i) * 0.5F - 3.0F;
+  return {{"", std::move(t)}};
+}
+
+TEST(SplitSamples, WholeBatchesAsEvenAsPossible) {
+  using Shares = std::vector<std::pair<std::int64_t, std::int64_t>>;
+  EXPECT_EQ(split_samples(10, 2, 2), (Shares{{0, 6}, {6, 4}}));  // 5 batches: 3 + 2
+  EXPECT_EQ(split_samples(11, 3, 4), (Shares{{0, 4}, {4, 4}, {8, 3}}));
+  EXPECT_EQ(split_samples(3, 4, 2), (Shares{{0, 2}, {2, 1}, {3, 0}, {3, 0}}));
+  EXPECT_EQ(split_samples(0, 2, 8), (Shares{{0, 0}, {0, 0}}));
+}
+
+TEST_F(DataParallel, OutputsMatchOneDeviceInOrder) {
+  Params params;
+  params.batch_size = 3;
+  params.options = {{"delay_ms", "1"}};
+  const auto inputs = distinct_samples(23);
+  auto single = Model::load("fake", "m", params);
+  const auto expected = single.predict(inputs);
+  for (const std::vector<int>& devices : {std::vector<int>{0, 1}, {0, 1, 2}, {3, 0, 2, 1}}) {
+    auto models = load_on_devices("fake", "m", params, devices);
+    ASSERT_EQ(models.size(), devices.size());
+    for (std::size_t i = 0; i < devices.size(); ++i) {
+      EXPECT_EQ(models[i].requested().device, devices[i]);
+    }
+    const auto result = predict_data_parallel(models, inputs);
+    ASSERT_EQ(result.outputs.size(), expected.size());
+    for (std::size_t k = 0; k < expected.size(); ++k) {
+      EXPECT_EQ(result.outputs[k].name, expected[k].name);
+      EXPECT_EQ(result.outputs[k].tensor.shape(), expected[k].tensor.shape());
+      EXPECT_EQ(result.outputs[k].tensor.to_float(), expected[k].tensor.to_float());
+    }
+    std::int64_t covered = 0;
+    for (const auto& share : result.shares) {
+      EXPECT_EQ(share.first_sample, covered);
+      covered += share.samples;
+    }
+    EXPECT_EQ(covered, 23);
+  }
+}
+
+TEST_F(DataParallel, MoreDevicesThanBatches) {
+  Params params;
+  params.batch_size = 4;
+  auto models = load_on_devices("fake", "m", params, {0, 1, 2, 3});
+  const auto result = predict_data_parallel(models, distinct_samples(5));
+  EXPECT_EQ(result.outputs.front().tensor.shape(), (Shape{5, 3}));
+  EXPECT_EQ(result.shares[2].samples, 0);
+}
+
+TEST_F(DataParallel, RefusesRepeatedAndUnknownDevices) {
+  Params params;
+  EXPECT_THROW(load_on_devices("fake", "m", params, {0, 0}), Error);
+  EXPECT_THROW(load_on_devices("fake", "m", params, {0, 7}), Error);  // only 4 simulated
+}
+
+TEST_F(DataParallel, ErrorOnOneDeviceIsThrown) {
+  Params params;
+  params.options = {{"fault_at_batch", "1"}};
+  auto models = load_on_devices("fake", "m", params, {0, 1});
+  EXPECT_THROW(predict_data_parallel(models, distinct_samples(4)), Error);
+}
+
+}  // namespace
+}  // namespace infbench
