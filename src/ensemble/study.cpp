@@ -178,6 +178,27 @@ EnsembleStudy run_ensemble_study(const std::filesystem::path& spec_path,
         study.runs.push_back({"member", member.name, batch, std::move(result)});
       }
     }
+    // A second baseline: the members one after the other at the rates they reach alone with the
+    // share of threads they have in the ensemble (1 / sum of 1 / rate). Unlike the measured
+    // sequential mode, it carries no cost of idle thread pools of the other members.
+    if (entry.contains("members_alone")) {
+      double seconds_per_sample = 0;
+      bool all_ok = true;
+      for (const auto& [name, r] : entry["members_alone"].items()) {
+        const double rate = r["throughput_samples_per_s"].get<double>();
+        all_ok = all_ok && r["status"] == "ok" && rate > 0;
+        if (rate > 0) seconds_per_sample += 1.0 / rate;
+      }
+      if (all_ok && seconds_per_sample > 0) {
+        entry["members_alone_in_turn_samples_per_s"] = 1.0 / seconds_per_sample;
+        for (auto& [mode, summary] : entry["modes"].items()) {
+          if (summary["status"] == "ok") {
+            entry["speedup_vs_members_alone_in_turn"][mode] =
+                summary["throughput_samples_per_s"].get<double>() * seconds_per_sample;
+          }
+        }
+      }
+    }
     if (config.interference) {
       try {
         entry["interference"] = interference(spec, config, batch, progress);
@@ -218,8 +239,10 @@ std::string ensemble_study_table(const EnsembleStudy& study) {
   std::string out = fmt::format("ensemble {} ({} members, combine {}, {} threads in all)\n",
                                 s["ensemble"].get<std::string>(), study.spec.members.size(),
                                 s["combine"].get<std::string>(), s["threads"].get<int>());
-  out += "| batch | mode | samples/s | speed-up vs sequential | p50 ms | p99 ms |\n";
-  out += "|---|---|---|---|---|---|\n";
+  out +=
+      "| batch | mode | samples/s | speed-up vs sequential | vs members alone in turn | p50 ms | "
+      "p99 ms |\n";
+  out += "|---|---|---|---|---|---|---|\n";
   auto cell = [](const nlohmann::json& v, const char* format) {
     return v.is_number() ? fmt::format(fmt::runtime(format), v.get<double>()) : std::string("-");
   };
@@ -229,11 +252,15 @@ std::string ensemble_study_table(const EnsembleStudy& study) {
           b.contains("speedup_vs_sequential") && b["speedup_vs_sequential"].contains(mode)
               ? b["speedup_vs_sequential"][mode]
               : nlohmann::json(nullptr);
-      out += fmt::format("| {} | {} | {} | {} | {} | {} |\n", b["batch_size"].get<int>(), mode,
+      const auto in_turn = b.contains("speedup_vs_members_alone_in_turn") &&
+                                   b["speedup_vs_members_alone_in_turn"].contains(mode)
+                               ? b["speedup_vs_members_alone_in_turn"][mode]
+                               : nlohmann::json(nullptr);
+      out += fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", b["batch_size"].get<int>(), mode,
                          r["status"] == "ok" ? cell(r["throughput_samples_per_s"], "{:.2f}")
                                              : "failed: " + r["error"].get<std::string>(),
-                         cell(speedup, "{:.3f}x"), cell(r["latency_p50_ms"], "{:.2f}"),
-                         cell(r["latency_p99_ms"], "{:.2f}"));
+                         cell(speedup, "{:.3f}x"), cell(in_turn, "{:.3f}x"),
+                         cell(r["latency_p50_ms"], "{:.2f}"), cell(r["latency_p99_ms"], "{:.2f}"));
     }
   }
   for (const auto& b : s["batches"]) {
