@@ -127,6 +127,10 @@ class Ensemble {
   EnsembleOptions options_;
   Signature signature_;
   std::vector<MemberLoad> loads_;
+  // Per member, fixed at load: combination weight, outputs already probabilities, outputs kept.
+  std::vector<double> weights_;
+  std::vector<bool> probabilities_;
+  std::vector<bool> kept_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::shared_ptr<Batch>> in_flight_;  // submitted, not yet collected, oldest first
 };

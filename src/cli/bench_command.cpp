@@ -1,16 +1,15 @@
 // `infbench bench`: one benchmark run with the measurement engine; readable summary on stdout,
 // the full record (with raw latencies and the environment) as JSON with --json.
 #include <fmt/core.h>
-#include <unistd.h>
 
 #include <csignal>
-#include <fstream>
 
 #include "commands.hpp"
 #include "infbench/ensemble_study.hpp"
 #include "infbench/report.hpp"
 #include "infbench/runner.hpp"
 #include "model_options.hpp"
+#include "output_files.hpp"
 
 namespace infbench::cli {
 namespace {
@@ -56,12 +55,7 @@ void run(BenchOptions o) {
   o.config.overlap = !o.no_overlap;
   for (const auto& f : o.inputs) o.config.input_files.emplace_back(f);
   for (const auto& s : o.input_shapes) o.config.sample_shapes.push_back(parse_shape(s));
-  if (!o.json.empty()) {
-    const auto dir = std::filesystem::path(o.json).parent_path();
-    if (::access(dir.empty() ? "." : dir.c_str(), W_OK) != 0) {
-      throw Error(ErrorKind::io, "--json " + o.json + ": directory is missing or not writable");
-    }
-  }
+  check_writable("--json", o.json);
   if (!o.labels.empty() && o.inputs.empty()) {
     throw Error(ErrorKind::invalid_argument,
                 "--labels " + o.labels + ": give the labelled samples with --input x.npy");
@@ -80,13 +74,7 @@ void run(BenchOptions o) {
     }
   }
   if (!o.json.empty()) {
-    const std::string tmp = o.json + ".tmp";
-    std::ofstream out(tmp);
-    out << record.dump(1) << "\n";
-    out.close();
-    if (!out || std::rename(tmp.c_str(), o.json.c_str()) != 0) {
-      throw Error(ErrorKind::io, "--json " + o.json + ": write failed");
-    }
+    write_atomically("--json", o.json, record.dump(1) + "\n");
     fmt::print("  record      {}\n", o.json);
   }
   if (result.record.status == "failed")

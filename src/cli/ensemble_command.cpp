@@ -2,8 +2,6 @@
 // on stdout, the summary as JSON, and every run plus the summary in a results database that
 // `infbench report` turns into plots.
 #include <fmt/core.h>
-#include <unistd.h>
-
 #include <fstream>
 #include <sstream>
 
@@ -11,6 +9,7 @@
 #include "commands.hpp"
 #include "infbench/ensemble_study.hpp"
 #include "infbench/environment.hpp"
+#include "output_files.hpp"
 
 namespace infbench::cli {
 namespace {
@@ -24,24 +23,6 @@ struct EnsembleCommandOptions {
   bool no_interference = false, no_members = false;
   EnsembleStudyConfig config;
 };
-
-void check_writable(const std::string& flag, const std::string& file) {
-  if (file.empty()) return;
-  const auto dir = std::filesystem::path(file).parent_path();
-  if (::access(dir.empty() ? "." : dir.c_str(), W_OK) != 0) {
-    throw Error(ErrorKind::io, flag + " " + file + ": directory is missing or not writable");
-  }
-}
-
-void write_file(const std::string& flag, const std::string& file, const std::string& text) {
-  const std::string tmp = file + ".tmp";
-  std::ofstream out(tmp);
-  out << text;
-  out.close();
-  if (!out || std::rename(tmp.c_str(), file.c_str()) != 0) {
-    throw Error(ErrorKind::io, flag + " " + file + ": write failed");
-  }
-}
 
 void store_study(const std::string& db, const std::filesystem::path& spec_path,
                  const EnsembleStudy& study) {
@@ -102,8 +83,8 @@ void run(EnsembleCommandOptions o) {
       o.spec, c, [](const std::string& line) { fmt::print(stderr, "{}\n", line); });
   const auto table = ensemble_study_table(study);
   fmt::print("{}", table);
-  if (!o.json.empty()) write_file("--json", o.json, study.summary.dump(1) + "\n");
-  if (!o.markdown.empty()) write_file("--markdown", o.markdown, table);
+  if (!o.json.empty()) write_atomically("--json", o.json, study.summary.dump(1) + "\n");
+  if (!o.markdown.empty()) write_atomically("--markdown", o.markdown, table);
   if (!o.db.empty()) {
     store_study(o.db, o.spec, study);
     fmt::print("stored in {} (infbench report {} --out DIR)\n", o.db, o.db);

@@ -157,12 +157,14 @@ Ensemble::Ensemble(EnsembleSpec spec, const EnsembleOptions& options)
       {spec_.combine == CombineRule::majority_vote ? "votes" : "probabilities", DType::float32,
        first.shape, first.shape_known});
   for (std::size_t m = 0; m < spec_.members.size(); ++m) {
-    const auto& name = spec_.members[m].name;
-    const bool kept = options_.keep_all ||
-                      std::find(spec_.keep.begin(), spec_.keep.end(), name) != spec_.keep.end();
-    if (!kept) continue;
+    const auto& member = spec_.members[m];
+    weights_.push_back(member.weight);
+    probabilities_.push_back(member.probabilities);
+    kept_.push_back(options_.keep_all || std::find(spec_.keep.begin(), spec_.keep.end(),
+                                                   member.name) != spec_.keep.end());
+    if (!kept_.back()) continue;
     for (auto output : signatures[m]->outputs) {
-      output.name = name + "/" + output.name;
+      output.name = member.name + "/" + output.name;
       signature_.outputs.push_back(output);
     }
   }
@@ -241,20 +243,13 @@ std::vector<Tensor> Ensemble::run_batch(std::span<const TensorView> inputs) {
 std::vector<Tensor> Ensemble::finish(Batch& batch) {
   if (batch.error) std::rethrow_exception(batch.error);
   std::vector<TensorView> scores;
-  std::vector<double> weights;
-  std::vector<bool> probabilities;
   for (std::size_t m = 0; m < workers_.size(); ++m) {
     scores.push_back(batch.outputs[m].at(workers_[m]->combined_output).view());
-    weights.push_back(spec_.members[m].weight);
-    probabilities.push_back(spec_.members[m].probabilities);
   }
   std::vector<Tensor> outputs;
-  outputs.push_back(combine_outputs(spec_.combine, scores, weights, probabilities));
+  outputs.push_back(combine_outputs(spec_.combine, scores, weights_, probabilities_));
   for (std::size_t m = 0; m < workers_.size(); ++m) {
-    const auto& name = spec_.members[m].name;
-    const bool kept = options_.keep_all ||
-                      std::find(spec_.keep.begin(), spec_.keep.end(), name) != spec_.keep.end();
-    if (!kept) continue;
+    if (!kept_[m]) continue;
     for (auto& t : batch.outputs[m]) outputs.push_back(std::move(t));
   }
   return outputs;

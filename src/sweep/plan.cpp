@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "../core/file_key.hpp"
+#include "../core/yaml_error.hpp"
 
 namespace infbench {
 namespace {
@@ -24,19 +25,7 @@ const std::set<std::string> kMeasureKeys = {
 // Settings a framework entry may list that are Params fields; other keys are framework options.
 const std::set<std::string> kParamKeys = {"optimization", "precision", "cache_dir", "file"};
 
-class PlanError {
- public:
-  PlanError(const std::filesystem::path& path, const YAML::Node& node) : path_(path), node_(node) {}
-  [[noreturn]] void fail(const std::string& field, const std::string& what) const {
-    const auto mark = node_.Mark();
-    const std::string line = mark.line >= 0 ? ":" + std::to_string(mark.line + 1) : "";
-    throw Error(ErrorKind::invalid_argument, path_.string() + line + ": " + field + ": " + what);
-  }
-
- private:
-  std::filesystem::path path_;
-  YAML::Node node_;
-};
+using PlanError = YamlFieldError;  // src/core/yaml_error.hpp, shared with ensemble specs
 
 std::vector<std::string> scalar_list(const std::filesystem::path& path, const YAML::Node& node,
                                      const std::string& field) {
