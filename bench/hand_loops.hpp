@@ -20,4 +20,10 @@ HandLoopResult hand_loop_libtorch(const std::filesystem::path& model, int batch,
 HandLoopResult hand_loop_opencv(const std::filesystem::path& model, int batch, int threads,
                                 double seconds);
 
+// On GPU 0 (built where LibTorch has CUDA; bench/hand_loop_gpu.cpp).
+HandLoopResult hand_loop_libtorch_cuda(const std::filesystem::path& model, int batch, int threads,
+                                       double seconds);
+HandLoopResult hand_loop_aotinductor(const std::filesystem::path& model, int batch, int threads,
+                                     double seconds);
+
 }  // namespace infbench::bench

@@ -1,7 +1,8 @@
 // Harness overhead: `infbench bench --scenario offline` throughput divided by a minimal
 // hand-written loop calling the same framework on the same model, batch and threads. Measured side
 // by side in one process, alternating A/B over several rounds; the ratio of medians is the result.
-// Targets (issue 3): >= 0.99 at batch 8, >= 0.98 at batch 1.
+// Targets (issue 3): >= 0.99 at batch 8, >= 0.98 at batch 1. --device 0 compares the GPU
+// frameworks (LibTorch CUDA fp32, AOTInductor fp16) instead of the CPU ones.
 #include <fmt/core.h>
 
 #include <CLI/CLI.hpp>
@@ -22,10 +23,20 @@ struct FrameworkRow {
   std::string name;
   std::vector<std::string> patterns;  // {m} = model, {b} = batch
   HandLoop loop;
+  int device = -1;
+  std::string precision = "fp32";
 };
 
-std::vector<FrameworkRow> frameworks() {
+std::vector<FrameworkRow> frameworks(int device) {
   std::vector<FrameworkRow> rows;
+  if (device >= 0) {
+#ifdef INFBENCH_GPU_HAND_LOOPS
+    rows.push_back({"libtorch", {"{m}.ts"}, &infbench::bench::hand_loop_libtorch_cuda, 0, "fp32"});
+    rows.push_back(
+        {"aotinductor", {"{m}.fp16.b{b}.pt2"}, &infbench::bench::hand_loop_aotinductor, 0, "fp16"});
+#endif
+    return rows;
+  }
 #ifdef INFBENCH_WITH_ONNXRUNTIME
   rows.push_back({"onnxruntime", {"{m}.onnx"}, &infbench::bench::hand_loop_onnxruntime});
 #endif
@@ -50,11 +61,13 @@ std::filesystem::path find_file(const std::filesystem::path& dir, const std::str
   return {};
 }
 
-double harness_throughput(const std::string& framework, const std::filesystem::path& path,
-                          int batch, int threads, double seconds) {
+double harness_throughput(const FrameworkRow& fw, const std::filesystem::path& path, int batch,
+                          int threads, double seconds) {
   infbench::Params params;
   params.batch_size = batch;
   params.threads = threads;
+  params.device = fw.device;
+  params.precision = fw.precision;
   infbench::RunConfig config;
   config.scenario = infbench::Scenario::offline;
   config.min_duration_s = seconds;
@@ -62,7 +75,7 @@ double harness_throughput(const std::string& framework, const std::filesystem::p
   config.warmup_s = 0;
   config.warmup_queries = 2;
   config.idle_power_s = 0;
-  const auto result = infbench::run_benchmark(framework, path, params, config);
+  const auto result = infbench::run_benchmark(fw.name, path, params, config);
   if (result.record.status != "ok") throw std::runtime_error(result.record.error);
   return result.record.throughput_samples_per_s;
 }
@@ -73,17 +86,24 @@ int main(int argc, char** argv) {
   CLI::App app{"infbench harness overhead vs hand-written framework loops"};
   std::string models_dir = "models", models = "resnet18", out;
   std::vector<int> batches{1, 8};
-  int threads = 2, rounds = 3;
+  int threads = 2, rounds = 3, device = -1;
   double seconds = 6;
   app.add_option("--models-dir", models_dir)->capture_default_str();
   app.add_option("--models", models, "Comma-separated zoo models")->capture_default_str();
   app.add_option("--batch-sizes", batches)->delimiter(',');
   app.add_option("--threads", threads)->capture_default_str();
+  app.add_option("--device", device, "-1 = the CPU frameworks; 0 = GPU 0 (LibTorch, AOTInductor)")
+      ->capture_default_str();
   app.add_option("--rounds", rounds, "A/B rounds per cell")->capture_default_str();
   app.add_option("--seconds", seconds, "Measured seconds per run")->capture_default_str();
   app.add_option("--out", out, "Append JSON lines here");
   CLI11_PARSE(app, argc, argv);
 
+  const auto rows = frameworks(device);
+  if (rows.empty()) {
+    fmt::print(stderr, "no hand loops for --device {} in this build\n", device);
+    return 2;
+  }
   std::ofstream jsonl;
   if (!out.empty()) jsonl.open(out, std::ios::app);
   fmt::print("{:<20} {:<12} {:>5} {:>12} {:>12} {:>8} {:>7}\n", "model", "framework", "batch",
@@ -91,7 +111,7 @@ int main(int argc, char** argv) {
   bool all_met = true;
   std::stringstream model_list(models);
   for (std::string model; std::getline(model_list, model, ',');) {
-    for (const auto& fw : frameworks()) {
+    for (const auto& fw : rows) {
       for (int batch : batches) {
         const auto path = find_file(models_dir, model, fw, batch);
         if (path.empty()) {
@@ -102,7 +122,7 @@ int main(int argc, char** argv) {
         for (int r = 0; r < rounds; ++r) {
           // Alternate which side goes first, so drift over time does not favour one side.
           if (r % 2 == 0) hand.push_back(fw.loop(path, batch, threads, seconds).samples_per_s);
-          harness.push_back(harness_throughput(fw.name, path, batch, threads, seconds));
+          harness.push_back(harness_throughput(fw, path, batch, threads, seconds));
           if (r % 2 == 1) hand.push_back(fw.loop(path, batch, threads, seconds).samples_per_s);
         }
         // Paired rounds: each round's ratio compares runs made back to back, so slow drift of the
@@ -126,6 +146,8 @@ int main(int argc, char** argv) {
         if (jsonl) {
           jsonl << nlohmann::json{{"model", model},
                                   {"framework", fw.name},
+                                  {"device", fw.device},
+                                  {"precision", fw.precision},
                                   {"batch_size", batch},
                                   {"threads", threads},
                                   {"seconds", seconds},

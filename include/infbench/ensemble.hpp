@@ -36,11 +36,17 @@ EnsembleMode parse_ensemble_mode(const std::string& name);
 struct MemberSpec {
   std::string name;  // unique within the ensemble; names kept outputs ("<name>/<output>")
   std::string framework;
-  std::filesystem::path model;  // resolved against the spec file's folder
-  Params params;                // batch_size is the ensemble's; threads 0 = a share of the budget
-  double weight = 1;            // weighted_mean and majority_vote
-  std::string output;           // which output is combined; empty = the first
-  bool probabilities = false;   // the output already holds probabilities (no softmax applied)
+  // Resolved against the spec file's folder. "{batch}" in it stands for the batch size, for
+  // formats compiled per batch size (AOTInductor packages, static-batch ONNX): member_model().
+  std::filesystem::path model;
+  Params params;               // batch_size is the ensemble's; threads 0 = a share of the budget
+  double weight = 1;           // weighted_mean and majority_vote
+  std::string output;          // which output is combined; empty = the first
+  bool probabilities = false;  // the output already holds probabilities (no softmax applied)
+  // Copies of the model, each on its own thread (and CUDA stream): batch k goes to instance
+  // k mod n, so in pipelined mode a slow member works on n batches at once (Triton's instance
+  // groups). The member's threads are split among them.
+  int instances = 1;
 };
 
 struct EnsembleSpec {
@@ -51,6 +57,9 @@ struct EnsembleSpec {
   std::vector<std::string> keep;  // members whose outputs are returned beside the combined one
   EnsembleMode mode = EnsembleMode::concurrent;
 };
+
+// The file a member loads at this batch size ("{batch}" in its path replaced).
+std::filesystem::path member_model(const MemberSpec& member, int batch_size);
 
 // Reads a spec; every problem is an Error naming the file, line and field, and the fix.
 EnsembleSpec load_ensemble_spec(const std::filesystem::path& path);
@@ -80,8 +89,9 @@ struct EnsembleOptions {
 
 struct MemberLoad {
   std::string name;
-  int threads = 0;
-  double load_s = 0;
+  int threads = 0;  // per instance
+  int instances = 1;
+  double load_s = 0;                 // all instances
   std::int64_t rss_added_bytes = 0;  // resident memory the member's load added (0 if it shrank)
 };
 
@@ -104,6 +114,9 @@ class Ensemble {
   const std::vector<MemberLoad>& member_loads() const { return loads_; }
   const Model& member(std::size_t i) const;
   Settings effective_settings() const;
+  // Batches a streaming caller should keep submitted: 1, or in pipelined mode queue_depth x the
+  // largest member's instance count.
+  std::size_t batches_in_flight() const;
 
   // One batch through every member, combined. Inputs stay owned by the caller.
   std::vector<Tensor> run_batch(std::span<const TensorView> inputs);
@@ -120,6 +133,7 @@ class Ensemble {
 
  private:
   struct Worker;
+  struct Member;
   struct Batch;
   std::vector<Tensor> finish(Batch& batch);
 
@@ -131,7 +145,7 @@ class Ensemble {
   std::vector<double> weights_;
   std::vector<bool> probabilities_;
   std::vector<bool> kept_;
-  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<Member> members_;
   std::vector<std::shared_ptr<Batch>> in_flight_;  // submitted, not yet collected, oldest first
 };
 

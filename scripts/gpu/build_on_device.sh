@@ -18,11 +18,28 @@ infbench_build_on_device() {
   cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_PREFIX_PATH="$TORCH_PREFIX;$DEPS/root/usr" -DONNXRUNTIME_ROOT="$DEPS/onnxruntime" \
     -DINFBENCH_CHARTJS="$DEPS/chartjs/chart.umd.js" -DINFBENCH_WITH_OPENCV=OFF \
-    -DINFBENCH_BUILD_BENCH=OFF -DINFBENCH_WERROR=OFF > "$OUT/build.log" 2>&1 ||
+    -DINFBENCH_BUILD_BENCH="${INFBENCH_BENCH:-OFF}" -DINFBENCH_WERROR=OFF > "$OUT/build.log" 2>&1 ||
     { tail -40 "$OUT/build.log"; exit 1; }
   grep "infbench frameworks" "$OUT/build.log"
   cmake --build build-gpu -j 16 >> "$OUT/build.log" 2>&1 || { grep -E "error|Error" "$OUT/build.log" | head -40; exit 1; }
   echo "build warnings: $(grep -c "warning:" "$OUT/build.log" || true)"
   say "built"
   build-gpu/infbench info
+}
+
+# AOTInductor fp16 packages for MODELS (space-separated) at BATCHES (comma-separated), one process
+# per model at once (each compile leaves most of the 16 cores idle part of the time), then one pass
+# that finds them all present and lists every one in the zoo manifest (the parallel writers may
+# have overwritten each other's manifest entries). Logs to $OUT/zoo.log.
+build_aoti_packages() {
+  local models="$1" batches="$2" pids=() m
+  for m in $models; do
+    PYTHONUNBUFFERED=1 $PY tools/aoti_zoo.py packages "$m" --precision fp16 --batch-sizes "$batches" \
+      >> "$OUT/zoo.log" 2>&1 &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || return 1; done
+  # shellcheck disable=SC2086
+  PYTHONUNBUFFERED=1 $PY tools/aoti_zoo.py packages $models --precision fp16 --batch-sizes "$batches" \
+    >> "$OUT/zoo.log" 2>&1
 }

@@ -48,9 +48,8 @@ source scripts/gpu/build_on_device.sh
 # packages mostly GPU/CPU autotuning); only the sweep needs a quiet machine.
 ZOO_MODELS="$MODELS"
 [[ $TESTS == 1 && " $ZOO_MODELS " != *" resnet18 "* ]] && ZOO_MODELS="$ZOO_MODELS resnet18"
-( PYTHONUNBUFFERED=1 $PY tools/aoti_zoo.py models $ZOO_MODELS &&
-  PYTHONUNBUFFERED=1 $PY tools/aoti_zoo.py packages $MODELS --precision fp16 --batch-sizes "$AOTI_BATCHES" ) \
-  > "$OUT/zoo.log" 2>&1 &
+( PYTHONUNBUFFERED=1 $PY tools/aoti_zoo.py models $ZOO_MODELS > "$OUT/zoo.log" 2>&1 &&
+  build_aoti_packages "$MODELS" "$AOTI_BATCHES" ) &
 ZOO_PID=$!
 
 infbench_build_on_device

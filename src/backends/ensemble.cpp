@@ -46,8 +46,7 @@ double probe_rate(Ensemble& ensemble, const std::vector<Tensor>& inputs, double 
   std::vector<TensorView> views;
   for (const auto& t : inputs) views.push_back(t.view());
   ensemble.run_batch(views);
-  const std::size_t depth =
-      ensemble.options().mode == EnsembleMode::pipelined ? ensemble.options().queue_depth : 1;
+  const std::size_t depth = ensemble.batches_in_flight();
   std::size_t submitted = 0, collected = 0;
   const auto start = Clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
@@ -160,10 +159,7 @@ class EnsembleBackend final : public Backend, public StreamingBackend {
     return ensemble_->run_batch(inputs);
   }
 
-  std::size_t max_batches_in_flight() const override {
-    return ensemble_->options().mode == EnsembleMode::pipelined ? ensemble_->options().queue_depth
-                                                                : 1;
-  }
+  std::size_t max_batches_in_flight() const override { return ensemble_->batches_in_flight(); }
   void submit_batch(std::span<const TensorView> inputs) override { ensemble_->submit(inputs); }
   std::vector<Tensor> collect_batch() override { return ensemble_->collect(); }
 

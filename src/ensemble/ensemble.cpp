@@ -1,4 +1,5 @@
-// The ensemble engine: one worker thread per member, loading and running it (see ensemble.hpp).
+// The ensemble engine: one worker thread per member instance, loading and running it (see
+// ensemble.hpp).
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -37,8 +38,8 @@ struct Ensemble::Batch {
   }
 };
 
-// A member's own thread: runs the tasks posted to it, in order. The member's model lives and runs
-// here only (OpenMP pools are per calling thread).
+// A member instance's own thread: runs the tasks posted to it, in order. The instance's model lives
+// and runs here only (OpenMP pools are per calling thread).
 struct Ensemble::Worker {
   explicit Worker(std::size_t depth) : tasks(depth) {
     thread = std::jthread([this] {
@@ -59,9 +60,18 @@ struct Ensemble::Worker {
   }
 
   std::optional<Model> model;
-  std::size_t combined_output = 0;  // index of the output the rule combines
   BoundedQueue<std::function<void()>> tasks;
   std::jthread thread;
+};
+
+// A member: its instances, each a worker with its own copy of the model; batch k goes to instance
+// k mod n, so a slow member with n instances works on n batches at once (pipelined mode).
+struct Ensemble::Member {
+  std::vector<std::unique_ptr<Worker>> instances;
+  std::size_t next = 0;             // the instance that takes the next batch
+  std::size_t combined_output = 0;  // index of the output the rule combines
+  Worker& take_next() { return *instances[next++ % instances.size()]; }
+  Model& model() const { return *instances.front()->model; }
 };
 
 namespace {
@@ -95,7 +105,7 @@ std::vector<TensorSpec> ensemble_inputs(const EnsembleSpec& spec,
     if (signature->inputs.front().shape_known) return signature->inputs;
   }
   auto inputs = members.front()->inputs;
-  if (const auto shapes = manifest_sample_shapes(spec.members.front().model)) {
+  if (const auto shapes = manifest_sample_shapes(member_model(spec.members.front(), 1))) {
     for (std::size_t i = 0; i < inputs.size() && i < shapes->size(); ++i) {
       inputs[i].shape = {-1};
       inputs[i].shape.insert(inputs[i].shape.end(), (*shapes)[i].begin(), (*shapes)[i].end());
@@ -128,31 +138,34 @@ Ensemble::Ensemble(EnsembleSpec spec, const EnsembleOptions& options)
   std::vector<const Signature*> signatures;
   // Members load one after the other, so the resident memory each adds can be told apart.
   for (std::size_t m = 0; m < spec_.members.size(); ++m) {
-    const auto& member = spec_.members[m];
-    auto params = member.params;
+    const auto& member_spec = spec_.members[m];
+    auto params = member_spec.params;
     params.batch_size = options_.batch_size;
-    params.threads = threads[m];
+    params.threads = std::max(1, threads[m] / member_spec.instances);
     if (params.device < 0) params.device = options_.device;
-    workers_.push_back(std::make_unique<Worker>(depth));
-    auto& worker = *workers_.back();
+    auto& member = members_.emplace_back();
     const auto rss_before = current_rss_bytes();
     const auto start = Clock::now();
-    worker.call([&] {
-      try {
-        worker.model = Model::load(member.framework, member.model, params);
-      } catch (const Error& e) {
-        throw Error(e.kind(), "ensemble member '" + member.name + "': " + e.what());
-      }
-    });
+    for (int i = 0; i < member_spec.instances; ++i) {
+      auto& worker = *member.instances.emplace_back(std::make_unique<Worker>(depth));
+      worker.call([&] {
+        try {
+          worker.model = Model::load(member_spec.framework,
+                                     member_model(member_spec, params.batch_size), params);
+        } catch (const Error& e) {
+          throw Error(e.kind(), "ensemble member '" + member_spec.name + "': " + e.what());
+        }
+      });
+    }
     const double load_s = std::chrono::duration<double>(Clock::now() - start).count();
     const auto rss_after = current_rss_bytes();
-    worker.combined_output = output_index(member, worker.model->signature());
-    loads_.push_back(
-        {member.name, threads[m], load_s, std::max<std::int64_t>(0, rss_after - rss_before)});
-    signatures.push_back(&worker.model->signature());
+    member.combined_output = output_index(member_spec, member.model().signature());
+    loads_.push_back({member_spec.name, params.threads, member_spec.instances, load_s,
+                      std::max<std::int64_t>(0, rss_after - rss_before)});
+    signatures.push_back(&member.model().signature());
   }
   signature_.inputs = ensemble_inputs(spec_, signatures);
-  const auto& first = signatures.front()->outputs.at(workers_.front()->combined_output);
+  const auto& first = signatures.front()->outputs.at(members_.front().combined_output);
   signature_.outputs.push_back(
       {spec_.combine == CombineRule::majority_vote ? "votes" : "probabilities", DType::float32,
        first.shape, first.shape_known});
@@ -171,17 +184,29 @@ Ensemble::Ensemble(EnsembleSpec spec, const EnsembleOptions& options)
 }
 
 Ensemble::~Ensemble() {
-  for (auto& batch : in_flight_) batch->wait_until_done(workers_.size());
+  for (auto& batch : in_flight_) batch->wait_until_done(members_.size());
   // Each model is released on the thread that created it.
-  for (auto& worker : workers_) {
-    try {
-      worker->call([&] { worker->model.reset(); });
-    } catch (...) {
+  for (auto& member : members_) {
+    for (auto& worker : member.instances) {
+      try {
+        worker->call([&] { worker->model.reset(); });
+      } catch (...) {
+      }
     }
   }
 }
 
-const Model& Ensemble::member(std::size_t i) const { return *workers_.at(i)->model; }
+const Model& Ensemble::member(std::size_t i) const {
+  return *members_.at(i).instances.front()->model;
+}
+
+std::size_t Ensemble::batches_in_flight() const {
+  if (options_.mode != EnsembleMode::pipelined) return 1;
+  std::size_t most = 1;
+  for (const auto& member : members_) most = std::max(most, member.instances.size());
+  // Every instance of the member with the most gets queue_depth batches of its own.
+  return std::max<std::size_t>(1, options_.queue_depth) * most;
+}
 
 Settings Ensemble::effective_settings() const {
   Settings s = {{"batch_size", std::to_string(options_.batch_size)},
@@ -194,10 +219,13 @@ Settings Ensemble::effective_settings() const {
   if (options_.mode == EnsembleMode::pipelined) {
     s.emplace_back("queue_depth", std::to_string(options_.queue_depth));
   }
-  for (std::size_t m = 0; m < workers_.size(); ++m) {
+  for (std::size_t m = 0; m < members_.size(); ++m) {
     const auto& name = spec_.members[m].name;
     s.emplace_back(name + ".framework", spec_.members[m].framework);
-    for (const auto& [key, value] : workers_[m]->model->effective_settings()) {
+    if (spec_.members[m].instances > 1) {
+      s.emplace_back(name + ".instances", std::to_string(spec_.members[m].instances));
+    }
+    for (const auto& [key, value] : members_[m].model().effective_settings()) {
       if (key != "batch_size") s.emplace_back(name + "." + key, value);
     }
   }
@@ -207,10 +235,10 @@ Settings Ensemble::effective_settings() const {
 void Ensemble::submit(std::span<const TensorView> inputs) {
   auto batch = std::make_shared<Batch>();
   batch->inputs.assign(inputs.begin(), inputs.end());
-  batch->outputs.resize(workers_.size());
+  batch->outputs.resize(members_.size());
   const bool one_at_a_time = options_.mode == EnsembleMode::sequential;
-  for (std::size_t m = 0; m < workers_.size(); ++m) {
-    auto& worker = *workers_[m];
+  for (std::size_t m = 0; m < members_.size(); ++m) {
+    auto& worker = members_[m].take_next();
     const auto& name = spec_.members[m].name;
     worker.tasks.push([batch, m, &worker, &name] {
       std::vector<Tensor> result;
@@ -231,7 +259,7 @@ std::vector<Tensor> Ensemble::collect() {
   if (in_flight_.empty()) throw Error(ErrorKind::invalid_argument, "collect() without submit()");
   auto batch = std::move(in_flight_.front());
   in_flight_.erase(in_flight_.begin());
-  batch->wait_until_done(workers_.size());
+  batch->wait_until_done(members_.size());
   return finish(*batch);
 }
 
@@ -243,12 +271,12 @@ std::vector<Tensor> Ensemble::run_batch(std::span<const TensorView> inputs) {
 std::vector<Tensor> Ensemble::finish(Batch& batch) {
   if (batch.error) std::rethrow_exception(batch.error);
   std::vector<TensorView> scores;
-  for (std::size_t m = 0; m < workers_.size(); ++m) {
-    scores.push_back(batch.outputs[m].at(workers_[m]->combined_output).view());
+  for (std::size_t m = 0; m < members_.size(); ++m) {
+    scores.push_back(batch.outputs[m].at(members_[m].combined_output).view());
   }
   std::vector<Tensor> outputs;
   outputs.push_back(combine_outputs(spec_.combine, scores, weights_, probabilities_));
-  for (std::size_t m = 0; m < workers_.size(); ++m) {
+  for (std::size_t m = 0; m < members_.size(); ++m) {
     if (!kept_[m]) continue;
     for (auto& t : batch.outputs[m]) outputs.push_back(std::move(t));
   }
@@ -262,44 +290,55 @@ CoRunRates Ensemble::co_run(const std::vector<bool>& active, std::span<const Ten
                             double warmup_s, double duration_s) {
   if (!in_flight_.empty())
     throw Error(ErrorKind::invalid_argument, "co_run() with batches in flight");
-  // Each active member loops until `stop`; completions stamped inside [measuring) are kept.
+  // Each instance of each active member loops until `stop`; completions stamped inside
+  // [measuring) are kept. A member's rate is the sum of its instances' rates.
   struct Lane {
+    std::size_t member = 0;
     std::vector<Clock::time_point> completions;  // written by the member's thread only
     std::atomic<std::size_t> measured = 0;       // completions.size(), for the coordinator
     std::atomic<std::size_t> total = 0;          // all completions, warm-up included
     std::exception_ptr error;
   };
-  std::vector<Lane> lanes(workers_.size());
+  std::size_t lane_count = 0;
+  for (std::size_t m = 0; m < members_.size(); ++m) {
+    if (active.at(m)) lane_count += members_[m].instances.size();
+  }
+  std::vector<Lane> lanes(lane_count);
   std::atomic<bool> measuring = false, stop = false;
   const std::vector<TensorView> batch(inputs.begin(), inputs.end());
   std::vector<std::future<void>> running;
-  for (std::size_t m = 0; m < workers_.size(); ++m) {
-    if (!active.at(m)) continue;
-    auto task = std::make_shared<std::packaged_task<void()>>([&, m] {
-      try {
-        while (!stop) {
-          run_member(*workers_[m]->model, batch, spec_.members[m].name);
-          ++lanes[m].total;
-          if (measuring) {
-            lanes[m].completions.push_back(Clock::now());
-            ++lanes[m].measured;
+  std::size_t next_lane = 0;
+  for (std::size_t m = 0; m < members_.size(); ++m) {
+    if (!active[m]) continue;
+    for (auto& worker : members_[m].instances) {
+      auto& lane = lanes[next_lane++];
+      lane.member = m;
+      auto task = std::make_shared<std::packaged_task<void()>>([&, m] {
+        try {
+          while (!stop) {
+            run_member(*worker->model, batch, spec_.members[m].name);
+            ++lane.total;
+            if (measuring) {
+              lane.completions.push_back(Clock::now());
+              ++lane.measured;
+            }
           }
+        } catch (...) {
+          lane.error = std::current_exception();
+          stop = true;
         }
-      } catch (...) {
-        lanes[m].error = std::current_exception();
-        stop = true;
-      }
-    });
-    running.push_back(task->get_future());
-    workers_[m]->tasks.push([task] { (*task)(); });
+      });
+      running.push_back(task->get_future());
+      worker->tasks.push([task] { (*task)(); });
+    }
   }
   // Warm-up by time and by count: a member's first calls can be far slower than the rest
   // (TorchScript's profiling executor optimises after its first runs, cuDNN autotunes, CUDA graphs
   // are captured); measuring before every member is past them would count that as interference.
   const auto warmup_start = Clock::now();
   const auto warmed = [&] {
-    for (std::size_t m = 0; m < lanes.size(); ++m) {
-      if (active[m] && lanes[m].total < kCoRunWarmupBatches && !stop) return false;
+    for (const auto& lane : lanes) {
+      if (lane.total < kCoRunWarmupBatches && !stop) return false;
     }
     return true;
   };
@@ -312,8 +351,8 @@ CoRunRates Ensemble::co_run(const std::vector<bool>& active, std::span<const Ten
   // bounded at 20x duration_s for members too slow to get there.
   const auto start = Clock::now();
   const auto enough = [&] {
-    for (std::size_t m = 0; m < lanes.size(); ++m) {
-      if (active[m] && lanes[m].measured < 3 && !stop) return false;
+    for (const auto& lane : lanes) {
+      if (lane.measured < 3 && !stop) return false;
     }
     return true;
   };
@@ -324,14 +363,15 @@ CoRunRates Ensemble::co_run(const std::vector<bool>& active, std::span<const Ten
   }
   stop = true;
   for (auto& f : running) f.get();
-  CoRunRates rates{active, std::vector<double>(workers_.size(), 0.0)};
+  CoRunRates rates{active, std::vector<double>(members_.size(), 0.0)};
   const auto rows = static_cast<double>(inputs.front().batch());
-  for (std::size_t m = 0; m < lanes.size(); ++m) {
-    if (lanes[m].error) std::rethrow_exception(lanes[m].error);
-    const auto& c = lanes[m].completions;
-    if (!active[m] || c.size() < 2) continue;
+  for (const auto& lane : lanes) {
+    if (lane.error) std::rethrow_exception(lane.error);
+    const auto& c = lane.completions;
+    if (c.size() < 2) continue;
     const double span_s = std::chrono::duration<double>(c.back() - c.front()).count();
-    rates.samples_per_s[m] = span_s > 0 ? rows * static_cast<double>(c.size() - 1) / span_s : 0;
+    if (span_s > 0)
+      rates.samples_per_s[lane.member] += rows * static_cast<double>(c.size() - 1) / span_s;
   }
   return rates;
 }

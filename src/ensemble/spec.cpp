@@ -12,8 +12,8 @@ namespace infbench {
 namespace {
 
 const std::set<std::string> kTopKeys = {"name", "members", "combine", "keep", "mode"};
-const std::set<std::string> kMemberKeys = {"name",   "framework",     "model",   "weight",
-                                           "output", "probabilities", "settings"};
+const std::set<std::string> kMemberKeys = {"name",   "framework",     "model",     "weight",
+                                           "output", "probabilities", "instances", "settings"};
 
 struct RuleName {
   CombineRule rule;
@@ -122,6 +122,12 @@ MemberSpec read_member(const std::filesystem::path& path, const YAML::Node& node
     }
   }
   if (node["output"]) m.output = scalar(path, node["output"], field + ".output");
+  if (node["instances"]) {
+    m.instances = integer(path, node["instances"], field + ".instances");
+    if (m.instances < 1 || m.instances > 64) {
+      YamlFieldError(path, node["instances"]).fail(field + ".instances", "must be 1..64");
+    }
+  }
   if (node["probabilities"]) {
     const auto text = scalar(path, node["probabilities"], field + ".probabilities");
     if (text != "true" && text != "false") {
@@ -166,6 +172,15 @@ EnsembleMode parse_ensemble_mode(const std::string& name) {
   throw Error(ErrorKind::invalid_argument, "ensemble mode '" + name +
                                                "' is unknown; valid: sequential, concurrent, "
                                                "pipelined, auto");
+}
+
+std::filesystem::path member_model(const MemberSpec& member, int batch_size) {
+  static constexpr std::string_view kBatch = "{batch}";
+  auto text = member.model.string();
+  for (auto at = text.find(kBatch); at != std::string::npos; at = text.find(kBatch, at)) {
+    text.replace(at, kBatch.size(), std::to_string(batch_size));
+  }
+  return text;
 }
 
 EnsembleSpec load_ensemble_spec(const std::filesystem::path& path) {

@@ -120,6 +120,7 @@ nlohmann::json interference(const EnsembleSpec& spec, const EnsembleStudyConfig&
   for (const auto& load : engine.member_loads()) {
     memory.push_back({{"member", load.name},
                       {"threads", load.threads},
+                      {"instances", load.instances},
                       {"load_s", load.load_s},
                       {"rss_added_bytes", load.rss_added_bytes}});
   }
@@ -171,7 +172,8 @@ EnsembleStudy run_ensemble_study(const std::filesystem::path& spec_path,
         auto params = member.params;
         params.batch_size = batch;
         params.threads = shares[m];
-        auto result = run_benchmark(member.framework, member.model, params, config.run);
+        auto result =
+            run_benchmark(member.framework, member_model(member, batch), params, config.run);
         progress(fmt::format("  member   b{} {:<10} {:>9.2f} samples/s alone, {} threads", batch,
                              member.name, result.record.throughput_samples_per_s, shares[m]));
         entry["members_alone"][member.name] = run_summary(result);

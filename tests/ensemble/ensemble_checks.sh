@@ -57,7 +57,7 @@ PY
     set -e
     [[ $rc == 2 ]] || fail "exit code $rc"
     [[ $(wc -l < "$work/err") == 1 ]] || fail "not one line: $(cat "$work/err")"
-    grep -q "bad.yaml:3: members\[1\].modle: unknown field; valid: framework, model" "$work/err" || fail "$(cat "$work/err")"
+    grep -q "bad.yaml:3: members\[1\].modle: unknown field; valid: framework, instances, model" "$work/err" || fail "$(cat "$work/err")"
     [[ ! -e "$work/keep.db" ]] || fail "a database was created for a bad spec"
     set +e
     "$bin" bench --ensemble "$work/missing.yaml" > /dev/null 2> "$work/err2"

@@ -3,6 +3,8 @@
 // disagree).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <fstream>
 #include <numeric>
@@ -96,14 +98,30 @@ TEST(EnsembleSpec, ReadsMembersAndResolvesPathsAgainstTheSpecFolder) {
   EXPECT_EQ(spec.members[1].weight, 2.5);
 }
 
+TEST(EnsembleSpec, BatchPlaceholderPicksTheFileCompiledForEachBatchSize) {
+  const auto path = write_spec("per_batch",
+                               "members:\n"
+                               "  - {name: r, framework: onnxruntime, model: \"r.b{batch}.onnx\"}\n"
+                               "  - {name: s, framework: onnxruntime, model: s.onnx}\n");
+  const auto spec = load_ensemble_spec(path);
+  EXPECT_EQ(member_model(spec.members[0], 8), path.parent_path() / "r.b8.onnx");
+  EXPECT_EQ(member_model(spec.members[0], 64), path.parent_path() / "r.b64.onnx");
+  // The ensemble loads the batch size's file: the error names it.
+  EnsembleOptions options;
+  options.batch_size = 8;
+  const auto error = error_of([&] { Ensemble(spec, options); });
+  EXPECT_NE(error.find("member 'r'"), std::string::npos) << error;
+  EXPECT_NE(error.find("r.b8.onnx"), std::string::npos) << error;
+}
+
 TEST(EnsembleSpec, ErrorsNameFileLineFieldAndFix) {
   const auto unknown = write_spec("unknown",
                                   "members:\n  - {framework: fake, model: a}\n"
                                   "  - {framework: fake, model: b, wieght: 2}\n");
   EXPECT_EQ(error_of([&] { load_ensemble_spec(unknown); }),
             unknown.string() +
-                ":3: members[1].wieght: unknown field; valid: framework, model, name, output, "
-                "probabilities, settings, weight");
+                ":3: members[1].wieght: unknown field; valid: framework, instances, model, name, "
+                "output, probabilities, settings, weight");
   const auto one = write_spec("one", "members:\n  - {framework: fake, model: a}\n");
   EXPECT_NE(
       error_of([&] { load_ensemble_spec(one); }).find("members: expected a list of at least two"),
@@ -235,6 +253,56 @@ TEST(EnsembleEngine, PipelinedBatchesComeBackInOrder) {
     SCOPED_TRACE(i);
     expect_same(collected[i], expected_combination(spec, inputs[i]));
   }
+}
+
+// A slow member with several instances: batches alternate between its copies, which run at the
+// same time, and still come back in order and combined exactly.
+TEST(EnsembleEngine, InstancesOfASlowMemberRunTogetherAndKeepOrder) {
+  auto spec = load_ensemble_spec(
+      write_spec("instances", fake_spec("pipelined", "mean_softmax", ", per_sample_us: 100")));
+  spec.members[2].params.options["delay_ms"] = "300";
+  spec.members[2].instances = 3;
+  EnsembleOptions options;
+  options.mode = EnsembleMode::pipelined;
+  options.batch_size = 2;
+  options.queue_depth = 1;
+  Ensemble ensemble(spec, options);
+  EXPECT_EQ(ensemble.batches_in_flight(), 3U);  // queue_depth x the most instances
+  EXPECT_EQ(ensemble.member_loads()[2].instances, 3);
+  const auto settings = ensemble.effective_settings();
+  EXPECT_NE(std::find(settings.begin(), settings.end(),
+                      std::pair<std::string, std::string>{"c.instances", "3"}),
+            settings.end());
+  std::vector<Tensor> inputs;
+  for (int i = 0; i < 6; ++i) inputs.push_back(batch_of(2, static_cast<float>(i)));
+  std::vector<TensorView> views;
+  for (const auto& t : inputs) views.push_back(t.view());
+  std::vector<Tensor> collected;
+  const auto start = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < views.size(); ++i) {
+    ensemble.submit({&views[i], 1});
+    if (i >= 2) collected.push_back(std::move(ensemble.collect().front()));
+  }
+  while (collected.size() < views.size())
+    collected.push_back(std::move(ensemble.collect().front()));
+  const double elapsed_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (std::size_t i = 0; i < views.size(); ++i) {
+    SCOPED_TRACE(i);
+    expect_same(collected[i], expected_combination(spec, inputs[i]));
+  }
+  // Six 300 ms batches: 1.8 s on one instance, 0.6 s on three; 1.2 s leaves room for a busy host.
+  EXPECT_LT(elapsed_s, 1.2);
+}
+
+TEST(EnsembleSpec, InstancesMustBeAPositiveCount) {
+  const auto path = write_spec("bad_instances",
+                               "members:\n"
+                               "  - {framework: fake, model: a}\n"
+                               "  - {framework: fake, model: b, instances: 0}\n");
+  const auto error = error_of([&] { load_ensemble_spec(path); });
+  EXPECT_NE(error.find("bad_instances.yaml:3"), std::string::npos) << error;
+  EXPECT_NE(error.find("members[1].instances: must be 1..64"), std::string::npos) << error;
 }
 
 TEST(EnsembleEngine, MemberFailureNamesTheMemberAndLeavesTheEngineUsable) {

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Run ON THE GPU MACHINE (the device tool), from the repository root, with .gpu-deps carried
+# (scripts/gpu/fetch_deps.sh makes it here first): the harness-overhead benchmark (issue 3) on a
+# quiet 16-core host. infbench's offline throughput vs a minimal hand-written loop of the same
+# framework, model and batch, alternated A/B over --rounds rounds, for the CPU frameworks found
+# there (ONNX Runtime, LibTorch; no OpenCV on that machine) and for the GPU ones (LibTorch CUDA fp32,
+# AOTInductor fp16). Writes the tables and the raw per-round figures (.jsonl) to $OUT.
+#
+#   scripts/gpu/run_harness_overhead_gpu.sh [--model resnet50] [--rounds 6] [--seconds 3] [--threads 16]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+START=$(date +%s)
+MODEL=resnet50
+ROUNDS=6
+SECONDS_PER_RUN=3
+THREADS=16
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --model) MODEL="$2"; shift ;;
+    --rounds) ROUNDS="$2"; shift ;;
+    --seconds) SECONDS_PER_RUN="$2"; shift ;;
+    --threads) THREADS="$2"; shift ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) echo "run_harness_overhead_gpu.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+OUT=${OUT:-out/gpu}
+mkdir -p "$OUT"
+elapsed() { echo $(( $(date +%s) - START )); }
+say() { echo "[$(elapsed) s] $*"; }
+say "machine: $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | head -1), $(nproc) CPUs"
+INFBENCH_BENCH=ON
+source scripts/gpu/build_on_device.sh
+( PYTHONUNBUFFERED=1 $PY tools/aoti_zoo.py models "$MODEL" > "$OUT/zoo.log" 2>&1 &&
+  build_aoti_packages "$MODEL" 1,8 ) &
+ZOO_PID=$!
+infbench_build_on_device
+wait $ZOO_PID || { tail -30 "$OUT/zoo.log"; echo "zoo failed" >&2; exit 1; }
+say "zoo ready"
+BENCH=build-gpu/bench/infbench_harness_overhead
+for device in -1 0; do
+  say "harness overhead, device $device"
+  $BENCH --models-dir models --models "$MODEL" --batch-sizes 1,8 --threads "$THREADS" \
+    --rounds "$ROUNDS" --seconds "$SECONDS_PER_RUN" --device "$device" \
+    --out "$OUT/harness_overhead.jsonl" | tee -a "$OUT/harness_overhead.txt" || true
+done
+say "done"
