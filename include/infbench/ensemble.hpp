@@ -136,6 +136,7 @@ class Ensemble {
   struct Member;
   struct Batch;
   std::vector<Tensor> finish(Batch& batch);
+  void warm_instances();
 
   EnsembleSpec spec_;
   EnsembleOptions options_;

@@ -295,6 +295,19 @@ TEST(EnsembleEngine, InstancesOfASlowMemberRunTogetherAndKeepOrder) {
   EXPECT_LT(elapsed_s, 1.2);
 }
 
+// Copies beyond the first see only every n-th batch, so each copy runs a few batches at load;
+// a copy that fails there fails the load, naming the member.
+TEST(EnsembleEngine, InstancesAreWarmedAtLoad) {
+  auto spec = load_ensemble_spec(write_spec("warm", fake_spec("pipelined", "mean_softmax")));
+  spec.members[1].params.options["fault_at_batch"] = "3";
+  EnsembleOptions options;
+  options.mode = EnsembleMode::pipelined;
+  EXPECT_NO_THROW(Ensemble(spec, options));  // one copy: nothing runs at load
+  spec.members[1].instances = 2;
+  const auto error = error_of([&] { Ensemble(spec, options); });
+  EXPECT_NE(error.find("ensemble member 'b': fake"), std::string::npos) << error;
+}
+
 TEST(EnsembleSpec, InstancesMustBeAPositiveCount) {
   const auto path = write_spec("bad_instances",
                                "members:\n"
