@@ -20,6 +20,9 @@ HandLoopResult hand_loop_libtorch(const std::filesystem::path& model, int batch,
 HandLoopResult hand_loop_opencv(const std::filesystem::path& model, int batch, int threads,
                                 double seconds);
 
+// The fake backend (per_sample_us per sample, `features` float32 values per sample).
+HandLoopResult hand_loop_fake(int batch, int per_sample_us, int features, double seconds);
+
 // On GPU 0 (built where LibTorch has CUDA; bench/hand_loop_gpu.cpp).
 HandLoopResult hand_loop_libtorch_cuda(const std::filesystem::path& model, int batch, int threads,
                                        double seconds);

@@ -8,6 +8,8 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "hand_loops.hpp"
@@ -17,7 +19,7 @@
 namespace {
 
 using infbench::bench::HandLoopResult;
-using HandLoop = HandLoopResult (*)(const std::filesystem::path&, int, int, double);
+using HandLoop = std::function<HandLoopResult(const std::filesystem::path&, int, int, double)>;
 
 struct FrameworkRow {
   std::string name;
@@ -25,7 +27,21 @@ struct FrameworkRow {
   HandLoop loop;
   int device = -1;
   std::string precision = "fp32";
+  std::map<std::string, std::string> options = {};  // framework options, on the harness side too
 };
+
+// The fake backend at a fixed cost per sample: the harness's own per-batch cost, with no framework
+// noise. Its model is not a file: the row's pattern is the model name.
+FrameworkRow fake_row(int per_sample_us, int features) {
+  FrameworkRow row{
+      "fake", {"{m}"}, [=](const std::filesystem::path&, int batch, int, double seconds) {
+        return infbench::bench::hand_loop_fake(batch, per_sample_us, features, seconds);
+      }};
+  row.options = {{"per_sample_us", std::to_string(per_sample_us)},
+                 {"spin", "on"},
+                 {"features", std::to_string(features)}};
+  return row;
+}
 
 std::vector<FrameworkRow> frameworks(int device) {
   std::vector<FrameworkRow> rows;
@@ -52,6 +68,7 @@ std::vector<FrameworkRow> frameworks(int device) {
 
 std::filesystem::path find_file(const std::filesystem::path& dir, const std::string& model,
                                 const FrameworkRow& fw, int batch) {
+  if (fw.name == "fake") return model;
   for (auto pattern : fw.patterns) {
     pattern.replace(pattern.find("{m}"), 3, model);
     if (const auto b = pattern.find("{b}"); b != std::string::npos)
@@ -68,6 +85,7 @@ double harness_throughput(const FrameworkRow& fw, const std::filesystem::path& p
   params.threads = threads;
   params.device = fw.device;
   params.precision = fw.precision;
+  params.options = fw.options;
   infbench::RunConfig config;
   config.scenario = infbench::Scenario::offline;
   config.min_duration_s = seconds;
@@ -86,7 +104,7 @@ int main(int argc, char** argv) {
   CLI::App app{"infbench harness overhead vs hand-written framework loops"};
   std::string models_dir = "models", models = "resnet18", out;
   std::vector<int> batches{1, 8};
-  int threads = 2, rounds = 3, device = -1;
+  int threads = 2, rounds = 3, device = -1, fake_us = 0, fake_features = 3 * 224 * 224;
   double seconds = 6;
   app.add_option("--models-dir", models_dir)->capture_default_str();
   app.add_option("--models", models, "Comma-separated zoo models")->capture_default_str();
@@ -94,12 +112,18 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads)->capture_default_str();
   app.add_option("--device", device, "-1 = the CPU frameworks; 0 = GPU 0 (LibTorch, AOTInductor)")
       ->capture_default_str();
+  app.add_option("--fake-us", fake_us,
+                 "Only the fake backend, at this many microseconds per sample: the harness's "
+                 "own per-batch cost");
+  app.add_option("--fake-features", fake_features, "Fake backend: float32 values per sample")
+      ->capture_default_str();
   app.add_option("--rounds", rounds, "A/B rounds per cell")->capture_default_str();
   app.add_option("--seconds", seconds, "Measured seconds per run")->capture_default_str();
   app.add_option("--out", out, "Append JSON lines here");
   CLI11_PARSE(app, argc, argv);
 
-  const auto rows = frameworks(device);
+  const auto rows = fake_us > 0 ? std::vector<FrameworkRow>{fake_row(fake_us, fake_features)}
+                                : frameworks(device);
   if (rows.empty()) {
     fmt::print(stderr, "no hand loops for --device {} in this build\n", device);
     return 2;

@@ -24,11 +24,12 @@ int option_int(const Params& p, const std::string& key, int fallback) {
 
 // Sleeps most of the way and spins the rest: sleep_for alone overshoots by tens of microseconds,
 // which would bias timing tests against a known delay.
-void wait_precisely(std::chrono::nanoseconds delay) {
+// spin_only: never sleep (a VM's sleep can overshoot the window; harness-overhead runs).
+void wait_precisely(std::chrono::nanoseconds delay, bool spin_only) {
   using Clock = std::chrono::steady_clock;
   const auto deadline = Clock::now() + delay;
   const auto spin_window = std::chrono::microseconds(200);
-  if (delay > spin_window) std::this_thread::sleep_until(deadline - spin_window);
+  if (!spin_only && delay > spin_window) std::this_thread::sleep_until(deadline - spin_window);
   while (Clock::now() < deadline) {
   }
 }
@@ -47,6 +48,12 @@ class FakeBackend final : public Backend {
         {"delay_ms", "fixed time per batch, milliseconds", "0", {}, true},
         {"per_sample_us", "extra time per sample in a batch, microseconds", "0", {}, true},
         {"features", "values per sample of each input", "4", {}, true},
+        {"spin",
+         "off: sleep most of the delay, spin the last 200 us; on: spin all of it (exact even "
+         "where sleeps overshoot, at the cost of a busy core)",
+         "off",
+         {"off", "on"},
+         false},
         {"shift",
          "rotates y's classes: y[i][(k + shift) % 3] (ensemble members that disagree)",
          "0",
@@ -82,6 +89,8 @@ class FakeBackend final : public Backend {
     phases.mark("read");
     delay_ms_ = option_int(params, "delay_ms", 0);
     per_sample_us_ = option_int(params, "per_sample_us", 0);
+    const auto spin = params.options.find("spin");
+    spin_only_ = spin != params.options.end() && spin->second == "on";
     shift_ = option_int(params, "shift", 0);
     fault_at_batch_ = option_int(params, "fault_at_batch", 0);
     const auto fault = params.options.find("fault");
@@ -99,6 +108,7 @@ class FakeBackend final : public Backend {
                                                : std::string("-1")},
                  {"delay_ms", std::to_string(delay_ms_)},
                  {"per_sample_us", std::to_string(per_sample_us_)},
+                 {"spin", spin_only_ ? "on" : "off"},
                  {"shift", std::to_string(shift_)},
                  {"features", std::to_string(features)},
                  {"inputs", std::to_string(inputs)}};
@@ -123,8 +133,9 @@ class FakeBackend final : public Backend {
                                             " as asked (fault_at_batch)");
     }
     const auto rows = inputs.front().batch();
-    wait_precisely(std::chrono::milliseconds(delay_ms_) +
-                   std::chrono::microseconds(per_sample_us_) * rows);
+    wait_precisely(
+        std::chrono::milliseconds(delay_ms_) + std::chrono::microseconds(per_sample_us_) * rows,
+        spin_only_);
     Tensor y(DType::float32, {rows, 3});
     Tensor positives(DType::int64, {rows});
     auto y_values = y.values<float>();
@@ -154,6 +165,7 @@ class FakeBackend final : public Backend {
   Settings settings_;
   int delay_ms_ = 0;
   int per_sample_us_ = 0;
+  bool spin_only_ = false;
   int shift_ = 0;
   int fault_at_batch_ = 0;
   std::string fault_;
