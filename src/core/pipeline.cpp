@@ -12,7 +12,8 @@ Pipeline::Pipeline(Model& model, const SamplePool& pool, PipelineConfig config,
       config_(config),
       on_complete_(std::move(on_complete)),
       on_outputs_(std::move(on_outputs)),
-      ready_(std::max<std::size_t>(1, config.queue_depth)),
+      // The batcher is woken when half the assembled batches are used up, not after each one.
+      ready_(std::max<std::size_t>(1, config.queue_depth), config.queue_depth / 2),
       free_buffers_(config.queue_depth + 1 + model.batches_in_flight()) {
   const int device = model_.requested().device;
   if (device >= 0) {
@@ -123,7 +124,10 @@ std::optional<Pipeline::Job> Pipeline::next_job() {
     }
     if (!config_.merge_queries) break;
   }
-  pending_changed_.notify_all();  // room for blocked submitters
+  // Room for blocked submitters; as for ready_, only once half the pending queries are taken.
+  if (config_.max_pending == 0 || pending_.size() <= config_.max_pending / 2) {
+    pending_changed_.notify_all();
+  }
   return job;
 }
 

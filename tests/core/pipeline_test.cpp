@@ -4,9 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <mutex>
 #include <numeric>
+#include <thread>
 
+#include "../../src/core/bounded_queue.hpp"
 #include "../../src/core/scenarios.hpp"
 
 namespace infbench {
@@ -44,7 +48,8 @@ Pipeline::OnOutputs check_outputs(const SamplePool& pool, Observed& seen) {
   };
 }
 
-void run_queries(bool overlap, bool merge, int batch, std::int64_t query_samples) {
+void run_queries(bool overlap, bool merge, int batch, std::int64_t query_samples,
+                 std::size_t queue_depth = 1, std::size_t max_pending = 3) {
   auto model = fake_model(batch);
   const auto pool = pool_for(model, 16);
   Observed seen;
@@ -52,7 +57,8 @@ void run_queries(bool overlap, bool merge, int batch, std::int64_t query_samples
   config.batch_size = batch;
   config.overlap = overlap;
   config.merge_queries = merge;
-  config.max_pending = 3;
+  config.queue_depth = queue_depth;
+  config.max_pending = max_pending;
   Pipeline pipeline(
       model, pool, config,
       [&seen](const QueryCompletion& c) {
@@ -82,6 +88,28 @@ TEST(Pipeline, CompletesEveryQueryOnceInOrderWithOverlap) { run_queries(true, fa
 TEST(Pipeline, SameWithoutOverlap) { run_queries(false, false, 4, 4); }
 TEST(Pipeline, QueriesLargerThanABatchAreSplit) { run_queries(true, false, 3, 7); }
 TEST(Pipeline, SmallQueriesMergeIntoBatches) { run_queries(true, true, 8, 1); }
+// Offline's deeper queues, whose consumers wake the producer only at half depth.
+TEST(Pipeline, DeeperQueuesWithHalfDepthWakeUps) { run_queries(true, false, 2, 2, 4, 8); }
+
+// A consumer wakes a blocked producer only once the queue is down to wake_producer_at items.
+TEST(BoundedQueue, WakesTheProducerAtTheLowWaterMark) {
+  BoundedQueue<int> queue(4, 2);
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(queue.push(i));
+  std::atomic<bool> pushed = false;
+  std::jthread producer([&] {
+    queue.push(4);
+    pushed = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the producer is asleep: full
+  EXPECT_FALSE(pushed);
+  EXPECT_EQ(queue.pop(), 0);  // 3 left: above the mark, the producer sleeps on
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(pushed);
+  EXPECT_EQ(queue.pop(), 1);  // 2 left: woken
+  producer.join();
+  EXPECT_TRUE(pushed);
+  for (int expected : {2, 3, 4}) EXPECT_EQ(queue.pop(), expected);
+}
 
 TEST(Pipeline, FrameworkFailureSurfacesAtDrainAndUnblocksSubmitters) {
   auto model = fake_model(2, {{"fault_at_batch", "3"}});
