@@ -2,12 +2,12 @@
 // the full record (with raw latencies and the environment) as JSON with --json.
 #include <fmt/core.h>
 
-#include <csignal>
 
 #include "commands.hpp"
 #include "infbench/ensemble_study.hpp"
 #include "infbench/report.hpp"
 #include "infbench/runner.hpp"
+#include "interrupt.hpp"
 #include "model_options.hpp"
 #include "output_files.hpp"
 
@@ -44,11 +44,6 @@ Shape parse_shape(const std::string& text) {
   return shape;
 }
 
-void on_interrupt(int) {
-  interrupt_flag() = true;
-  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
-}
-
 void run(BenchOptions o) {
   const Params params = o.m.to_params();
   o.config.scenario = parse_scenario(o.scenario);
@@ -60,9 +55,10 @@ void run(BenchOptions o) {
     throw Error(ErrorKind::invalid_argument,
                 "--labels " + o.labels + ": give the labelled samples with --input x.npy");
   }
-  std::signal(SIGINT, on_interrupt);
-  const RunResult result = run_benchmark(o.m.framework, o.m.model, params, o.config);
-  std::signal(SIGINT, SIG_DFL);
+  const RunResult result = [&] {
+    InterruptHandler ctrl_c;
+    return run_benchmark(o.m.framework, o.m.model, params, o.config);
+  }();
   fmt::print("{}", console_summary(result));
   auto record = to_json(result);
   if (!o.labels.empty() && result.record.status == "ok") {

@@ -9,6 +9,7 @@
 #include "commands.hpp"
 #include "infbench/ensemble_study.hpp"
 #include "infbench/environment.hpp"
+#include "interrupt.hpp"
 #include "output_files.hpp"
 
 namespace infbench::cli {
@@ -79,8 +80,11 @@ void run(EnsembleCommandOptions o) {
   check_writable("--markdown", o.markdown);
   check_writable("--db", o.db);
   load_ensemble_spec(o.spec);  // a bad spec fails before any measurement
-  const auto study = run_ensemble_study(
-      o.spec, c, [](const std::string& line) { fmt::print(stderr, "{}\n", line); });
+  const auto study = [&] {
+    InterruptHandler ctrl_c;  // Ctrl-C: the runs so far are still printed and stored
+    return run_ensemble_study(o.spec, c,
+                              [](const std::string& line) { fmt::print(stderr, "{}\n", line); });
+  }();
   const auto table = ensemble_study_table(study);
   fmt::print("{}", table);
   if (!o.json.empty()) write_atomically("--json", o.json, study.summary.dump(1) + "\n");
@@ -88,6 +92,9 @@ void run(EnsembleCommandOptions o) {
   if (!o.db.empty()) {
     store_study(o.db, o.spec, study);
     fmt::print("stored in {} (infbench report {} --out DIR)\n", o.db, o.db);
+  }
+  if (study.summary.value("interrupted", false)) {
+    throw Error(ErrorKind::interrupted, "interrupted: the tables above cover what was measured");
   }
 }
 

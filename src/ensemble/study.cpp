@@ -141,9 +141,11 @@ EnsembleStudy run_ensemble_study(const std::filesystem::path& spec_path,
   nlohmann::json batches = nlohmann::json::array();
   const auto shares = member_thread_budget(spec, EnsembleMode::concurrent, config.threads);
   for (const int batch : config.batch_sizes) {
+    if (interrupt_flag()) break;
     nlohmann::json entry = {{"batch_size", batch}};
     std::optional<double> sequential;
     for (const auto mode : config.modes) {
+      if (interrupt_flag()) break;
       Params params;
       params.batch_size = batch;
       params.threads = config.threads;
@@ -167,7 +169,7 @@ EnsembleStudy run_ensemble_study(const std::filesystem::path& spec_path,
       }
     }
     if (config.members_alone) {
-      for (std::size_t m = 0; m < spec.members.size(); ++m) {
+      for (std::size_t m = 0; m < spec.members.size() && !interrupt_flag(); ++m) {
         const auto& member = spec.members[m];
         auto params = member.params;
         params.batch_size = batch;
@@ -201,7 +203,7 @@ EnsembleStudy run_ensemble_study(const std::filesystem::path& spec_path,
         }
       }
     }
-    if (config.interference) {
+    if (config.interference && !interrupt_flag()) {
       try {
         entry["interference"] = interference(spec, config, batch, progress);
       } catch (const Error& e) {
@@ -215,12 +217,13 @@ EnsembleStudy run_ensemble_study(const std::filesystem::path& spec_path,
                    {"spec", spec_path.string()},
                    {"combine", std::string(to_string(spec.combine))},
                    {"threads", config.threads > 0 ? config.threads : default_thread_count()},
-                   {"batches", batches}};
+                   {"batches", batches},
+                   {"interrupted", interrupt_flag().load()}};
   for (const auto& m : spec.members) {
     study.summary["members"].push_back(
         {{"name", m.name}, {"framework", m.framework}, {"model", m.model.string()}});
   }
-  if (!config.labels.empty()) {
+  if (!config.labels.empty() && !interrupt_flag()) {
     Params params;
     params.batch_size = config.batch_sizes.back();
     params.threads = config.threads;

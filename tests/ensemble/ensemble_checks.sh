@@ -49,6 +49,34 @@ PY
     grep -q 'class="heatmap"' "$work/dom.html" || fail "no interference heat map in the report"
     grep -q 'speed-up over the sequential mode' "$work/dom.html" || fail "no speed-up chart"
     ;;
+  interrupt)
+    # Ctrl-C during a study: the runs so far are printed and stored, the exit code is 130.
+    "$bin" ensemble "$spec" --batch-sizes 1,4 --threads 2 --min-duration-s 30 --warmup-s 0.05 \
+      --db "$work/e.db" --json "$work/e.json" > "$work/out.txt" 2> "$work/progress.txt" &
+    pid=$!
+    for _ in $(seq 300); do  # signal once the handler is installed (SigCgt bit 2 = SIGINT)
+      mask=$(awk '/^SigCgt:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+      (( (16#${mask:-0} >> 1) & 1 )) && break
+      sleep 0.05
+    done
+    sleep 1
+    kill -INT "$pid"
+    set +e
+    wait "$pid"
+    rc=$?
+    set -e
+    cat "$work/out.txt" "$work/progress.txt"
+    [[ $rc == 130 ]] || fail "exit code $rc"
+    grep -q "| 1 | sequential |" "$work/out.txt" || fail "no table of what was measured"
+    python3 - "$work/e.db" "$work/e.json" <<'PY'
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+assert db.execute("select count(*) from studies").fetchone()[0] == 1
+statuses = [r[0] for r in db.execute("select m_status from metrics")]
+assert statuses == ["interrupted"], statuses  # the run in progress; nothing started after it
+assert json.load(open(sys.argv[2]))["interrupted"] is True
+PY
+    ;;
   bad_spec)
     printf 'members:\n  - {framework: fake, model: a}\n  - {framework: fake, modle: b}\n' > "$work/bad.yaml"
     set +e
