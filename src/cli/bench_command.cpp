@@ -2,7 +2,6 @@
 // the full record (with raw latencies and the environment) as JSON with --json.
 #include <fmt/core.h>
 
-
 #include "commands.hpp"
 #include "infbench/ensemble_study.hpp"
 #include "infbench/report.hpp"
