@@ -7,28 +7,10 @@
 #include <torch/csrc/jit/passes/tensorexpr_fuser.h>
 #include <torch/script.h>
 
-#include <chrono>
-#include <functional>
-
 #include "hand_loops.hpp"
 
 namespace infbench::bench {
 namespace {
-
-// Calls `step` (one batch) twice to warm up, then for at least `seconds`.
-HandLoopResult timed(int batch, double seconds, const std::function<void()>& step) {
-  for (int i = 0; i < 2; ++i) step();
-  const auto start = std::chrono::steady_clock::now();
-  HandLoopResult result;
-  double elapsed = 0;
-  while (elapsed < seconds) {
-    step();
-    ++result.batches;
-    elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  }
-  result.samples_per_s = static_cast<double>(result.batches * batch) / elapsed;
-  return result;
-}
 
 at::Tensor pinned_batch(int batch) {
   return torch::full({batch, 3, 224, 224}, 0.5F, torch::TensorOptions().pinned_memory(true));
@@ -49,7 +31,7 @@ HandLoopResult hand_loop_libtorch_cuda(const std::filesystem::path& model, int b
   module = torch::jit::freeze(module);
   c10::InferenceMode guard;
   const auto host = pinned_batch(batch);
-  return timed(batch, seconds, [&] {
+  return time_batches(batch, seconds, [&] {
     const std::vector<c10::IValue> input{host.to(gpu, /*non_blocking=*/true)};
     const auto out = module.forward(input).toTensor().cpu();
   });
@@ -63,7 +45,7 @@ HandLoopResult hand_loop_aotinductor(const std::filesystem::path& model, int bat
   torch::inductor::AOTIModelPackageLoader loader(model.string());
   c10::InferenceMode guard;
   const auto host = pinned_batch(batch);
-  return timed(batch, seconds, [&] {
+  return time_batches(batch, seconds, [&] {
     std::vector<at::Tensor> args{host.to(gpu, /*non_blocking=*/true).to(at::kHalf)};
     const auto out = loader.run(args).front().to(at::kFloat).cpu();
   });

@@ -17,17 +17,7 @@ HandLoopResult hand_loop_libtorch(const std::filesystem::path& model, int batch,
   module = torch::jit::freeze(module);
   c10::InferenceMode guard;
   const std::vector<c10::IValue> input{torch::full({batch, 3, 224, 224}, 0.5F)};
-  for (int i = 0; i < 2; ++i) module.forward(input);
-  const auto start = std::chrono::steady_clock::now();
-  HandLoopResult result;
-  double elapsed = 0;
-  while (elapsed < seconds) {
-    const auto out = module.forward(input).toTensor();
-    ++result.batches;
-    elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  }
-  result.samples_per_s = static_cast<double>(result.batches * batch) / elapsed;
-  return result;
+  return time_batches(batch, seconds, [&] { const auto out = module.forward(input).toTensor(); });
 }
 
 }  // namespace infbench::bench

@@ -28,18 +28,9 @@ HandLoopResult hand_loop_onnxruntime(const std::filesystem::path& model, int bat
       Ort::Value::CreateTensor<float>(memory, data.data(), count, shape.data(), shape.size());
   const char* in_names[] = {in_name.get()};
   const char* out_names[] = {out_name.get()};
-  for (int i = 0; i < 2; ++i)
-    session.Run(Ort::RunOptions{nullptr}, in_names, &input, 1, out_names, 1);
-  const auto start = std::chrono::steady_clock::now();
-  HandLoopResult result;
-  double elapsed = 0;
-  while (elapsed < seconds) {
+  return time_batches(batch, seconds, [&] {
     auto out = session.Run(Ort::RunOptions{nullptr}, in_names, &input, 1, out_names, 1);
-    ++result.batches;
-    elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  }
-  result.samples_per_s = static_cast<double>(result.batches * batch) / elapsed;
-  return result;
+  });
 }
 
 }  // namespace infbench::bench

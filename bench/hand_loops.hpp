@@ -2,6 +2,7 @@
 // Minimal hand-written inference loops, one per framework, written the way a user of that
 // framework would: same model file, same batch and threads, one input tensor reused, no harness.
 // They are the baseline that infbench's harness overhead is measured against.
+#include <chrono>
 #include <filesystem>
 #include <string>
 
@@ -11,6 +12,23 @@ struct HandLoopResult {
   double samples_per_s = 0;
   long long batches = 0;
 };
+
+// Calls `step` (one batch) twice to warm up, then for at least `seconds`; completed samples over
+// wall time. A template, so the baseline pays no indirect call per batch.
+template <class Step>
+HandLoopResult time_batches(int batch, double seconds, Step step) {
+  for (int i = 0; i < 2; ++i) step();
+  const auto start = std::chrono::steady_clock::now();
+  HandLoopResult result;
+  double elapsed = 0;
+  while (elapsed < seconds) {
+    step();
+    ++result.batches;
+    elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+  result.samples_per_s = static_cast<double>(result.batches * batch) / elapsed;
+  return result;
+}
 
 // Runs for at least `seconds` after `warmup` calls; returns completed samples over wall time.
 HandLoopResult hand_loop_onnxruntime(const std::filesystem::path& model, int batch, int threads,

@@ -36,7 +36,7 @@ CoRunRates Ensemble::co_run(const std::vector<bool>& active, std::span<const Ten
     for (auto& worker : members_[m].instances) {
       auto& lane = lanes[next_lane++];
       lane.member = m;
-      auto task = std::make_shared<std::packaged_task<void()>>([&, m] {
+      running.push_back(worker->post([&, m] {
         try {
           while (!stop) {
             run_member(*worker->model, batch, spec_.members[m].name);
@@ -50,9 +50,7 @@ CoRunRates Ensemble::co_run(const std::vector<bool>& active, std::span<const Ten
           lane.error = std::current_exception();
           stop = true;
         }
-      });
-      running.push_back(task->get_future());
-      worker->tasks.push([task] { (*task)(); });
+      }));
     }
   }
   // Warm-up by time and by count: a member's first calls can be far slower than the rest

@@ -6,6 +6,7 @@
 #include <exception>
 #include <functional>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -54,6 +55,14 @@ struct Ensemble::Worker {
     auto result = task.get_future();
     tasks.push([&task] { task(); });
     result.get();
+  }
+  // Queues `fn` on the worker; the future reports its end (and its exception).
+  template <class F>
+  std::future<void> post(F fn) {
+    auto task = std::make_shared<std::packaged_task<void()>>(std::move(fn));
+    auto done = task->get_future();
+    tasks.push([task] { (*task)(); });
+    return done;
   }
   ~Worker() {
     tasks.close();

@@ -151,13 +151,11 @@ void Ensemble::warm_instances() {
   for (std::size_t m = 0; m < members_.size(); ++m) {
     if (members_[m].instances.size() < 2) continue;
     for (auto& worker : members_[m].instances) {
-      auto task = std::make_shared<std::packaged_task<void()>>([&, m, copy = worker.get()] {
+      warmed.push_back(worker->post([&, m, copy = worker.get()] {
         for (int i = 0; i < kInstanceWarmupBatches; ++i) {
           run_member(*copy->model, views, spec_.members[m].name);
         }
-      });
-      warmed.push_back(task->get_future());
-      worker->tasks.push([task] { (*task)(); });
+      }));
     }
   }
   // Every task refers to `views`: wait for all of them before the first failure propagates.
