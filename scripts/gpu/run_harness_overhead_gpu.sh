@@ -4,7 +4,7 @@
 # quiet 16-core host. infbench's offline throughput vs a minimal hand-written loop of the same
 # framework, model and batch, alternated A/B over --rounds rounds, for the CPU frameworks found
 # there (ONNX Runtime, LibTorch; no OpenCV on that machine) and for the GPU ones (LibTorch CUDA fp32,
-# AOTInductor fp16). Writes the tables and the raw per-round figures (.jsonl) to $OUT.
+# AOTInductor fp16), then the fake backend alone. Writes the tables and the raw per-round figures (.jsonl) to $OUT.
 #
 #   scripts/gpu/run_harness_overhead_gpu.sh [--model resnet50] [--rounds 6] [--seconds 3] [--threads 16]
 set -euo pipefail
@@ -45,4 +45,9 @@ for device in -1 0; do
     --rounds "$ROUNDS" --seconds "$SECONDS_PER_RUN" --device "$device" \
     --out "$OUT/harness_overhead.jsonl" | tee -a "$OUT/harness_overhead.txt" || true
 done
+# The harness's own per-batch cost on this host, without framework noise: the fake backend spinning
+# 830 us per sample (ResNet-50's batch-1 time here) vs direct calls of it, one thread.
+say "harness overhead, fake backend"
+$BENCH --fake-us 830 --fake-features 4 --models fake --batch-sizes 1,8 --rounds 8 --seconds 2 \
+  --threads 1 --out "$OUT/harness_overhead_fake.jsonl" | tee -a "$OUT/harness_overhead_fake.txt" || true
 say "done"
