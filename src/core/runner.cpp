@@ -462,7 +462,8 @@ void measure_loaded(Model& model, const std::filesystem::path& model_path, const
     first_config.samples_per_query = model.batch_size();
     const auto first = run_phase(model, pool, first_config, {0, 1, 3600}, 0, seq, config.seed);
     if (first.latencies_ms.empty())
-      throw Error(ErrorKind::framework, "first inference did not complete");
+      throw Error(ErrorKind::framework, interrupt_flag() ? "interrupted during first inference"
+                                                         : "first inference did not complete");
     r.first_inference_s = first.latencies_ms.front() / 1000;
     // Warm-up: single- and multi-stream warm up as they run; offline and server with one batch at
     // a time (closed loop), so that warm-up stops when its limits are met instead of draining a
@@ -529,7 +530,9 @@ void measure_loaded(Model& model, const std::filesystem::path& model_path, const
                                         [](const auto& p) { return p.interrupted; });
     if (interrupted) r.status = "interrupted";
   } catch (const Error& e) {
-    r.status = "failed";
+    // Ctrl-C during first inference or warm-up ends a phase early: that is an interruption, not
+    // a framework failure, and reports and resumed sweeps must be able to tell them apart.
+    r.status = interrupt_flag() ? "interrupted" : "failed";
     r.error = e.what();
     r.error_phase = *phase_name;
     if (!measured.phases.empty()) fill_measurement(result, measured, config, idle_w);

@@ -117,6 +117,17 @@ TEST(Runner, InterruptStopsTheRunAndKeepsWhatWasMeasured) {
   EXPECT_LT(r.duration_s, 10);
 }
 
+TEST(Runner, InterruptBeforeTheFirstInferenceIsAnInterruptionNotAFailure) {
+  interrupt_flag() = true;
+  const auto r =
+      run_benchmark("fake", "fake", fake_params(1, {{"delay_ms", "2"}}), quick(Scenario::offline))
+          .record;
+  interrupt_flag() = false;
+  EXPECT_EQ(r.status, "interrupted");
+  EXPECT_EQ(r.error_phase, "warmup");
+  EXPECT_EQ(r.error, "interrupted during first inference");
+}
+
 TEST(Runner, NonsenseConfigurationIsRefused) {
   auto config = quick(Scenario::server);
   EXPECT_THROW(run_benchmark("fake", "fake", fake_params(1), config), Error);  // no target QPS
