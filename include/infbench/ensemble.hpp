@@ -61,6 +61,11 @@ struct EnsembleSpec {
 // The file a member loads at this batch size ("{batch}" in its path replaced).
 std::filesystem::path member_model(const MemberSpec& member, int batch_size);
 
+// The GPU every member runs on, or -1 when a member runs on the CPU or members use different
+// devices. A study measures the whole ensemble on that device, so that its power, energy and GPU
+// memory come from that GPU's probe (NVML) rather than from none.
+int shared_member_device(const EnsembleSpec& spec);
+
 // Reads a spec; every problem is an Error naming the file, line and field, and the fix.
 EnsembleSpec load_ensemble_spec(const std::filesystem::path& path);
 

@@ -174,6 +174,15 @@ EnsembleMode parse_ensemble_mode(const std::string& name) {
                                                "pipelined, auto");
 }
 
+int shared_member_device(const EnsembleSpec& spec) {
+  if (spec.members.empty()) return -1;
+  const int first = spec.members.front().params.device;
+  for (const auto& m : spec.members) {
+    if (m.params.device != first) return -1;
+  }
+  return first;
+}
+
 std::filesystem::path member_model(const MemberSpec& member, int batch_size) {
   static constexpr std::string_view kBatch = "{batch}";
   auto text = member.model.string();

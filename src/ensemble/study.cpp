@@ -149,6 +149,7 @@ EnsembleStudy run_ensemble_study(const std::filesystem::path& spec_path,
       Params params;
       params.batch_size = batch;
       params.threads = config.threads;
+      params.device = shared_member_device(spec);
       params.options["mode"] = std::string(to_string(mode));
       auto result = run_benchmark("ensemble", spec_path, params, config.run);
       const auto& rec = result.record;

@@ -114,6 +114,20 @@ TEST(EnsembleSpec, BatchPlaceholderPicksTheFileCompiledForEachBatchSize) {
   EXPECT_NE(error.find("r.b8.onnx"), std::string::npos) << error;
 }
 
+TEST(EnsembleSpec, SharedMemberDeviceIsTheGpuOnlyWhenEveryMemberUsesIt) {
+  const auto on_gpu = [](const std::string& name, const std::string& second_settings) {
+    return load_ensemble_spec(
+        write_spec(name,
+                   "members:\n"
+                   "  - {name: a, framework: libtorch, model: a.ts, settings: {device: 1}}\n"
+                   "  - {name: b, framework: libtorch, model: b.ts" +
+                       second_settings + "}\n"));
+  };
+  EXPECT_EQ(shared_member_device(on_gpu("same_gpu", ", settings: {device: 1}")), 1);
+  EXPECT_EQ(shared_member_device(on_gpu("other_gpu", ", settings: {device: 0}")), -1);
+  EXPECT_EQ(shared_member_device(on_gpu("one_on_cpu", "")), -1);
+}
+
 TEST(EnsembleSpec, ErrorsNameFileLineFieldAndFix) {
   const auto unknown = write_spec("unknown",
                                   "members:\n  - {framework: fake, model: a}\n"
