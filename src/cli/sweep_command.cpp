@@ -1,48 +1,19 @@
 // `infbench sweep PLAN`: run (or --dry-run, or --resume) a plan into a results database.
-// `infbench export DB`: CSV or JSON Lines of every point with its metrics.
+// `infbench export DB`: CSV or JSON Lines of every point with its metrics, or (--studies) of every
+// study (src/store/export.hpp).
 #include <fmt/core.h>
 
 #include <fstream>
 #include <iostream>
 
 #include "../store/database.hpp"
+#include "../store/export.hpp"
 #include "../sweep/mpi_sweep.hpp"
 #include "../sweep/schedule.hpp"
 #include "../sweep/sweep.hpp"
 #include "commands.hpp"
 
 namespace infbench::cli {
-namespace {
-
-std::string csv_cell(const nlohmann::json& v) {
-  if (v.is_null()) return "";
-  std::string text = v.is_string() ? v.get<std::string>() : v.dump();
-  if (text.find_first_of(",\"\n") != std::string::npos) {
-    std::string quoted = "\"";
-    for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return quoted + "\"";
-  }
-  return text;
-}
-
-void export_rows(const nlohmann::json& rows, const std::string& format, std::ostream& out) {
-  if (format == "jsonl") {
-    for (const auto& row : rows) out << row.dump() << "\n";
-    return;
-  }
-  if (rows.empty()) return;
-  std::vector<std::string> columns;
-  for (const auto& [k, v] : rows.front().items()) columns.push_back(k);
-  for (std::size_t i = 0; i < columns.size(); ++i) out << (i ? "," : "") << columns[i];
-  out << "\n";
-  for (const auto& row : rows) {
-    for (std::size_t i = 0; i < columns.size(); ++i)
-      out << (i ? "," : "") << csv_cell(row.value(columns[i], nlohmann::json()));
-    out << "\n";
-  }
-}
-
-}  // namespace
 
 void add_sweep_commands(CLI::App& app) {
   struct SweepArgs {
@@ -80,6 +51,7 @@ void add_sweep_commands(CLI::App& app) {
   struct ExportArgs {
     std::string db, format = "csv", out;
     std::int64_t run = 0;
+    bool studies = false;
   };
   auto e = std::make_shared<ExportArgs>();
   auto* exp = app.add_subcommand("export", "Export a results database as CSV or JSON Lines");
@@ -89,17 +61,20 @@ void add_sweep_commands(CLI::App& app) {
       ->capture_default_str();
   exp->add_option("--run", e->run, "Only this run (default: all runs)");
   exp->add_option("--out", e->out, "Output file (default: standard output)");
+  exp->add_flag("--studies", e->studies,
+                "Export the studies (e.g. `infbench ensemble`'s summaries) instead of the points");
   exp->callback([e] {
     ResultStore store(e->db);
-    const auto rows =
-        store.point_rows(e->run > 0 ? std::optional<std::int64_t>(e->run) : std::nullopt);
+    const auto run = e->run > 0 ? std::optional<std::int64_t>(e->run) : std::nullopt;
+    const auto rows = e->studies ? study_export_rows(store, e->db, run, e->format == "csv")
+                                 : nlohmann::ordered_json(store.point_rows(run));
     if (e->out.empty()) {
-      export_rows(rows, e->format, std::cout);
+      write_rows(rows, e->format, std::cout);
       return;
     }
     const std::string tmp = e->out + ".tmp";
     std::ofstream out(tmp);
-    export_rows(rows, e->format, out);
+    write_rows(rows, e->format, out);
     out.close();
     if (!out || std::rename(tmp.c_str(), e->out.c_str()) != 0)
       throw infbench::Error(infbench::ErrorKind::io, "--out " + e->out + ": write failed");

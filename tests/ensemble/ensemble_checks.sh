@@ -48,6 +48,18 @@ PY
     grep -q 'data-errors=""' "$work/dom.html" || fail "report errors: $(grep -o 'data-errors="[^"]*"' "$work/dom.html")"
     grep -q 'class="heatmap"' "$work/dom.html" || fail "no interference heat map in the report"
     grep -q 'speed-up over the sequential mode' "$work/dom.html" || fail "no speed-up chart"
+    # export --studies: the summary whole in JSON Lines, its scalars as named CSV columns.
+    "$bin" export "$work/e.db" --studies --format jsonl > "$work/studies.jsonl"
+    "$bin" export "$work/e.db" --studies --format csv --out "$work/studies.csv" 2> /dev/null
+    python3 - "$work/e.json" "$work/studies.jsonl" "$work/studies.csv" <<'PY'
+import csv, json, sys
+summary = json.load(open(sys.argv[1]))
+rows = [json.loads(line) for line in open(sys.argv[2])]
+assert len(rows) == 1 and rows[0]["name"] == "fakes" and rows[0]["summary"] == summary, rows
+(row,) = list(csv.DictReader(open(sys.argv[3])))
+column = "summary.batches[batch_size=4].speedup_vs_sequential.concurrent"
+assert float(row[column]) == summary["batches"][1]["speedup_vs_sequential"]["concurrent"], row
+PY
     ;;
   interrupt)
     # Ctrl-C during a study: the runs so far are printed and stored, the exit code is 130.

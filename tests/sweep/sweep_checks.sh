@@ -32,6 +32,9 @@ case "$check" in
     "$bin" export "$work/r.db" --format csv --out "$work/r.csv"
     [[ $(wc -l < "$work/r.csv") == 13 ]] || fail "csv rows"
     "$bin" export "$work/r.db" --format jsonl | python3 -c "import sys,json; rows=[json.loads(l) for l in sys.stdin]; assert len(rows)==12 and all('latency_p99_ms' in r for r in rows)"
+    # A sweep stores no study: --studies says so in one line and exits 3 (not found).
+    rc=0; "$bin" export "$work/r.db" --studies 2> "$work/err" || rc=$?
+    [[ $rc == 3 ]] && grep -q -- "--studies: no study in $work/r.db" "$work/err" || fail "export --studies: rc $rc, $(cat "$work/err")"
     # A second run of the same plan, then compare the two runs point by point.
     "$bin" sweep "$plans/fake-plan.yaml" --db "$work/r.db" --set measure.repeat=2 >/dev/null 2>&1 || true
     "$bin" sweep "$plans/fake-plan.yaml" --db "$work/r.db" --set measure.repeat=2
