@@ -13,7 +13,8 @@ namespace infbench::bench {
 namespace {
 
 at::Tensor pinned_batch(int batch) {
-  return torch::full({batch, 3, 224, 224}, 0.5F, torch::TensorOptions().pinned_memory(true));
+  auto values = normal_values(static_cast<std::size_t>(batch) * 3 * 224 * 224);
+  return torch::from_blob(values.data(), {batch, 3, 224, 224}).clone().pin_memory();
 }
 
 }  // namespace

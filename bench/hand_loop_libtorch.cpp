@@ -16,7 +16,9 @@ HandLoopResult hand_loop_libtorch(const std::filesystem::path& model, int batch,
   module.eval();
   module = torch::jit::freeze(module);
   c10::InferenceMode guard;
-  const std::vector<c10::IValue> input{torch::full({batch, 3, 224, 224}, 0.5F)};
+  auto values = normal_values(static_cast<std::size_t>(batch) * 3 * 224 * 224);
+  const std::vector<c10::IValue> input{
+      torch::from_blob(values.data(), {batch, 3, 224, 224}).clone()};
   return time_batches(batch, seconds, [&] { const auto out = module.forward(input).toTensor(); });
 }
 

@@ -22,7 +22,7 @@ HandLoopResult hand_loop_onnxruntime(const std::filesystem::path& model, int bat
   shape[0] = batch;
   std::size_t count = 1;
   for (auto d : shape) count *= static_cast<std::size_t>(d);
-  std::vector<float> data(count, 0.5F);
+  std::vector<float> data = normal_values(count);
   const auto memory = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
   const Ort::Value input =
       Ort::Value::CreateTensor<float>(memory, data.data(), count, shape.data(), shape.size());

@@ -3,8 +3,11 @@
 // framework would: same model file, same batch and threads, one input tensor reused, no harness.
 // They are the baseline that infbench's harness overhead is measured against.
 #include <chrono>
+#include <cstddef>
 #include <filesystem>
+#include <random>
 #include <string>
+#include <vector>
 
 namespace infbench::bench {
 
@@ -28,6 +31,18 @@ HandLoopResult time_batches(int batch, double seconds, Step step) {
   }
   result.samples_per_s = static_cast<double>(result.batches * batch) / elapsed;
   return result;
+}
+
+// The values of a hand loop's input batch: normal(0, 1), as infbench's random sample pool
+// (src/core/sample_pool.cpp). A constant batch is not the same work: LibTorch on the CPU ran
+// ResNet-18 ~8 % faster on a batch of 0.5s than on normal values (measured on the dev VM), which
+// made infbench look slower than a hand loop doing different work.
+inline std::vector<float> normal_values(std::size_t count) {
+  std::mt19937_64 rng(1);
+  std::normal_distribution<float> normal(0.0F, 1.0F);
+  std::vector<float> values(count);
+  for (auto& v : values) v = normal(rng);
+  return values;
 }
 
 // Runs for at least `seconds` after `warmup` calls; returns completed samples over wall time.
