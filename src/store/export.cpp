@@ -9,13 +9,15 @@
 namespace infbench {
 namespace {
 
-std::string text_of(const nlohmann::json& v) {
-  return v.is_string() ? v.get<std::string>() : v.dump();
+// A string as itself, anything else as its JSON text (rows are ordered_json, summaries json).
+template <class Json>
+std::string text_of(const Json& v) {
+  return v.is_string() ? v.template get<std::string>() : v.dump();
 }
 
 std::string csv_cell(const nlohmann::ordered_json& v) {
   if (v.is_null()) return "";
-  std::string text = v.is_string() ? v.get<std::string>() : v.dump();
+  std::string text = text_of(v);
   if (text.find_first_of(",\"\n") != std::string::npos) {
     std::string quoted = "\"";
     for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
