@@ -17,24 +17,22 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-FRAMEWORK_FILES = {  # framework -> file in the zoo's model folder ({m} = model, {b} = batch)
-    "onnxruntime": ["{m}.onnx"],
-    "libtorch": ["{m}.ts"],
-    "opencv": ["{m}.opencv.onnx", "{m}.opencv.b{b}.onnx"],
-}
 
 
 def built_frameworks(binary):
+    """name -> (version, zoo file kinds) of every framework built into the binary."""
     info = json.loads(subprocess.run([binary, "info", "--json"], check=True,
                                      capture_output=True, text=True).stdout)
-    return {b["name"]: b["version"] for b in info}
+    return {b["name"]: (b["version"], b.get("zoo_files", [])) for b in info}
 
 
-def model_file(models, model, framework, batch):
-    for pattern in FRAMEWORK_FILES[framework]:
-        path = models / model / pattern.format(m=model, b=batch)
-        if path.exists():
-            return path
+def model_file(models, model, kinds, batch):
+    """The first of a framework's zoo kinds (`infbench info --json`) the manifest lists."""
+    files = json.loads((models / "manifest.json").read_text())["models"].get(model, {}).get("files", {})
+    for kind in kinds:
+        kind = kind.replace("{precision}", "fp32").replace("{batch}", str(batch))
+        if kind in files:
+            return models / files[kind]["path"]
     return None
 
 
@@ -54,7 +52,7 @@ def run_cell(binary, path, framework, batch, x_path, out_dir, threads):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", default="resnet50,efficientnet_b0,densenet201,vgg19")
-    ap.add_argument("--frameworks", default="onnxruntime,libtorch,opencv")
+    ap.add_argument("--frameworks", default="onnxruntime,libtorch,opencv,openvino,tensorflow")
     ap.add_argument("--batch-sizes", default="1,8")
     ap.add_argument("--samples", type=int, default=16)
     ap.add_argument("--threads", type=int, default=0, help="0 = one per CPU")
@@ -78,8 +76,8 @@ def main():
                 if framework not in versions:
                     record = {"error": "not built into this binary"}
                 else:
-                    path = model_file(Path(args.models_dir), model, framework, batch)
-                    record = ({"error": "model file missing (run tools/model_zoo.py)"} if path is None
+                    path = model_file(Path(args.models_dir), model, versions[framework][1], batch)
+                    record = ({"error": "model file missing (tools/README.md)"} if path is None
                               else run_cell(binary, path, framework, batch, x_path, out_dir, args.threads))
                 record.update(model=model, framework=framework, batch_size=batch)
                 rows.append(record)
@@ -90,7 +88,7 @@ def main():
     (out_dir / "records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     lines = [f"# First look: load and predict time ({args.samples} random samples, one timed pass "
              "after 2 warm-up batches)", "",
-             "Frameworks: " + ", ".join(f"{k} {v}" for k, v in versions.items() if k != "fake"), "",
+             "Frameworks: " + ", ".join(f"{k} {v[0]}" for k, v in versions.items() if k != "fake"), "",
              "| model | framework | batch | load s (phases) | first inference s | predict s | samples/s |",
              "|---|---|---|---|---|---|---|"]
     for r in rows:

@@ -12,7 +12,9 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "../src/core/zoo_manifest.hpp"
 #include "hand_loops.hpp"
+#include "infbench/registry.hpp"
 #include "infbench/runner.hpp"
 #include "infbench/stats.hpp"
 
@@ -23,7 +25,6 @@ using HandLoop = std::function<HandLoopResult(const std::filesystem::path&, int,
 
 struct FrameworkRow {
   std::string name;
-  std::vector<std::string> patterns;  // {m} = model, {b} = batch
   HandLoop loop;
   int device = -1;
   std::string precision = "fp32";
@@ -31,12 +32,12 @@ struct FrameworkRow {
 };
 
 // The fake backend at a fixed cost per sample: the harness's own per-batch cost, with no framework
-// noise. Its model is not a file: the row's pattern is the model name.
+// noise. Its model is not a file: the model name.
 FrameworkRow fake_row(int per_sample_us, int features) {
-  FrameworkRow row{
-      "fake", {"{m}"}, [=](const std::filesystem::path&, int batch, int, double seconds) {
-        return infbench::bench::hand_loop_fake(batch, per_sample_us, features, seconds);
-      }};
+  FrameworkRow row{"fake", [=](const std::filesystem::path&, int batch, int, double seconds) {
+                     return infbench::bench::hand_loop_fake(batch, per_sample_us, features,
+                                                            seconds);
+                   }};
   row.options = {{"per_sample_us", std::to_string(per_sample_us)},
                  {"spin", "on"},
                  {"features", std::to_string(features)}};
@@ -47,35 +48,29 @@ std::vector<FrameworkRow> frameworks(int device) {
   std::vector<FrameworkRow> rows;
   if (device >= 0) {
 #ifdef INFBENCH_GPU_HAND_LOOPS
-    rows.push_back({"libtorch", {"{m}.ts"}, &infbench::bench::hand_loop_libtorch_cuda, 0, "fp32"});
-    rows.push_back(
-        {"aotinductor", {"{m}.fp16.b{b}.pt2"}, &infbench::bench::hand_loop_aotinductor, 0, "fp16"});
+    rows.push_back({"libtorch", &infbench::bench::hand_loop_libtorch_cuda, 0, "fp32"});
+    rows.push_back({"aotinductor", &infbench::bench::hand_loop_aotinductor, 0, "fp16"});
 #endif
     return rows;
   }
 #ifdef INFBENCH_WITH_ONNXRUNTIME
-  rows.push_back({"onnxruntime", {"{m}.onnx"}, &infbench::bench::hand_loop_onnxruntime});
+  rows.push_back({"onnxruntime", &infbench::bench::hand_loop_onnxruntime});
 #endif
 #ifdef INFBENCH_WITH_LIBTORCH
-  rows.push_back({"libtorch", {"{m}.ts"}, &infbench::bench::hand_loop_libtorch});
+  rows.push_back({"libtorch", &infbench::bench::hand_loop_libtorch});
 #endif
 #ifdef INFBENCH_WITH_OPENCV
-  rows.push_back(
-      {"opencv", {"{m}.opencv.onnx", "{m}.opencv.b{b}.onnx"}, &infbench::bench::hand_loop_opencv});
+  rows.push_back({"opencv", &infbench::bench::hand_loop_opencv});
 #endif
   return rows;
 }
 
-std::filesystem::path find_file(const std::filesystem::path& dir, const std::string& model,
+// The zoo file the framework's adapter reads (its BackendInfo::zoo_files), as plans find it.
+std::filesystem::path find_file(const infbench::Zoo& zoo, const std::string& model,
                                 const FrameworkRow& fw, int batch) {
   if (fw.name == "fake") return model;
-  for (auto pattern : fw.patterns) {
-    pattern.replace(pattern.find("{m}"), 3, model);
-    if (const auto b = pattern.find("{b}"); b != std::string::npos)
-      pattern.replace(b, 3, std::to_string(batch));
-    if (std::filesystem::exists(dir / model / pattern)) return dir / model / pattern;
-  }
-  return {};
+  const auto kinds = infbench::create_backend(fw.name)->info().zoo_files;
+  return zoo.file_for(model, kinds, fw.precision, batch);
 }
 
 double harness_throughput(const FrameworkRow& fw, const std::filesystem::path& path, int batch,
@@ -134,10 +129,11 @@ int main(int argc, char** argv) {
              "hand s/s", "infbench s/s", "ratio", "target");
   bool all_met = true;
   std::stringstream model_list(models);
+  const infbench::Zoo zoo(models_dir);
   for (std::string model; std::getline(model_list, model, ',');) {
     for (const auto& fw : rows) {
       for (int batch : batches) {
-        const auto path = find_file(models_dir, model, fw, batch);
+        const auto path = find_file(zoo, model, fw, batch);
         if (path.empty()) {
           fmt::print("{:<20} {:<12} {:>5} model file missing\n", model, fw.name, batch);
           continue;

@@ -6,10 +6,14 @@
 #    >= 2.6 ships torch::inductor::AOTIModelPackageLoader (e.g. PyTorch's own LibTorch:
 #    CMAKE_PREFIX_PATH=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')).
 set(INFBENCH_LIBTORCH_CUDA OFF)
+set(INFBENCH_TORCH_GPU_DEFINES "")
 set(_infbench_aoti_found OFF)
 if(INFBENCH_WITH_LIBTORCH)
   if(TORCH_CUDA_LIBRARIES OR TARGET torch_cuda)
     set(INFBENCH_LIBTORCH_CUDA ON)
+    # The GPU path of the torch adapters (libtorch, aotinductor) is compiled in.
+    set(INFBENCH_TORCH_GPU_DEFINES INFBENCH_LIBTORCH_CUDA)
+    set_property(GLOBAL APPEND PROPERTY INFBENCH_FRAMEWORK_LIBTORCH_DEFINES INFBENCH_LIBTORCH_CUDA)
   endif()
   if(Torch_VERSION VERSION_GREATER_EQUAL 2.6)
     find_path(INFBENCH_AOTI_INCLUDE_DIR torch/csrc/inductor/aoti_package/model_package_loader.h

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# One-shot, idempotent set-up on Debian 12: Debian packages, ONNX Runtime from npm, the build.
+# One-shot, idempotent set-up on Debian 12: Debian packages, ONNX Runtime from npm, OpenVINO and
+# TensorFlow from PyPI (into the virtual environment .deps/venv), the build.
 # Safe to rerun: every step checks whether its result is already there.
 # Usage: scripts/setup.sh [--no-build] [--build-type Release|Debug]
 set -euo pipefail
@@ -24,7 +25,7 @@ PACKAGES=(
   libcli11-dev nlohmann-json3-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev libyaml-cpp-dev sqlite3 chromium libopenmpi-dev openmpi-bin
   libtorch-dev libopenblas0-pthread libopencv-dev
-  python3 python3-numpy python3-torch python3-torchvision python3-onnx python3-opencv clang-format
+  python3 python3-venv python3-numpy python3-torch python3-torchvision python3-onnx python3-opencv clang-format
   dataset-fashion-mnist
 )
 missing=()
@@ -80,6 +81,20 @@ if [[ ! -f "$CHARTJS_DIR/chart.umd.js" ]]; then
   rm -rf "$tmp"
 else
   echo "setup: Chart.js present in $CHARTJS_DIR"
+fi
+
+# OpenVINO and TensorFlow (CPU): their PyPI wheels are C++ SDKs (headers, libraries, OpenVINO's
+# CMake package and benchmark_app). Pinned in scripts/requirements-frameworks.txt; CMake finds them
+# in .deps/venv (CMakeLists.txt). Reinstalled only when that file changes.
+VENV="$PWD/.deps/venv"
+REQS=scripts/requirements-frameworks.txt
+if [[ ! -x "$VENV/bin/python" ]] || ! cmp -s "$REQS" "$VENV/infbench-requirements.txt"; then
+  echo "setup: installing $(grep -cv '^#' "$REQS") PyPI packages into $VENV (~700 MB)"
+  [[ -x "$VENV/bin/python" ]] || /usr/bin/python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQS"
+  cp "$REQS" "$VENV/infbench-requirements.txt"
+else
+  echo "setup: PyPI frameworks present in $VENV"
 fi
 
 if [[ $BUILD -eq 1 ]]; then

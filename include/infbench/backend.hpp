@@ -40,7 +40,11 @@ struct BackendInfo {
   std::string name;               // registry name, e.g. "onnxruntime"
   std::string framework_version;  // version of the library actually loaded
   std::string model_format;       // e.g. ".onnx", ".ts (TorchScript)"
-  std::vector<int> gpus;          // GPU ordinals this build can use on this machine
+  // The model zoo's file kinds this adapter reads (manifest.json "files" keys), in order of
+  // preference; "{precision}" and "{batch}" stand for the point's. Plans, tests and the bench find
+  // a framework's file through this list. Empty: the adapter reads no zoo file (fake, ensemble).
+  std::vector<std::string> zoo_files;
+  std::vector<int> gpus;  // GPU ordinals this build can use on this machine
   std::vector<std::string> precisions;
   std::vector<std::string> optimization_levels;  // first one is the default
   bool cache = false;                            // supports an optimised-model cache in cache_dir

@@ -9,7 +9,9 @@ namespace infbench {
 using Environment = std::vector<std::pair<std::string, std::string>>;
 
 // Collected once per run. Keys are documented in docs/metrics.md; absent facts are left out.
-Environment collect_environment();
+// The caller names the frameworks (name, version) to record, e.g. registry's framework_versions():
+// core does not look up the registry itself.
+Environment collect_environment(const Environment& framework_versions);
 
 // True for builds whose timings mean little (CMake Debug / no optimisation).
 bool is_debug_build();

@@ -20,8 +20,13 @@ struct LoadTiming {
 
 class Model {
  public:
-  // Creates the backend, validates params against it (unknown options, values, precision,
-  // device), loads and optimises the model. Throws Error with a one-line message.
+  // Validates params against the backend (unknown options, values, precision, device), loads and
+  // optimises the model. The primitive: any Backend, also a user's own (as LoadGen takes a SUT).
+  // Throws Error with a one-line message.
+  static Model load(std::unique_ptr<Backend> backend, const std::filesystem::path& path,
+                    const Params& params);
+  // The same with the backend created by name from the registry (infbench/registry.hpp);
+  // defined in the registry layer, so core does not depend on it.
   static Model load(std::string_view framework, const std::filesystem::path& path,
                     const Params& params);
 

@@ -4,6 +4,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "infbench/backend.hpp"
 
@@ -19,5 +21,7 @@ std::span<const BackendEntry> backend_table();
 // Throws Error(not_found) listing the built-in names when `name` is unknown.
 std::unique_ptr<Backend> create_backend(std::string_view name);
 std::string backend_names();  // "fake, onnxruntime, ..."
+// (name, version of the library loaded) of every backend built in, for environment records.
+std::vector<std::pair<std::string, std::string>> framework_versions();
 
 }  // namespace infbench

@@ -4,7 +4,8 @@
 // quick and the optimisation cost was paid once, at compile time. That compile time is recorded
 // by the zoo in a sidecar `<package>.json` and reported as this framework's ahead-of-time
 // optimisation (LoadResult::ahead_of_time_optimize_s); the package itself is the cache.
-#include "aotinductor.hpp"
+
+#include "infbench/backend.hpp"
 
 #include <torch/csrc/inductor/aoti_package/model_package_loader.h>
 #include <torch/version.h>
@@ -64,6 +65,7 @@ class AotInductorBackend final : public Backend {
     info.name = "aotinductor";
     info.framework_version = TORCH_VERSION;
     info.model_format = ".pt2 (AOTInductor package; tools/aoti_zoo.py)";
+    info.zoo_files = {"aotinductor_{precision}_b{batch}"};
     info.precisions = {"fp32", "fp16", "bf16"};
     info.optimization_levels = {"ahead_of_time"};
     info.cache = false;  // the package is the cache: nothing is written at load

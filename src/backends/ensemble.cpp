@@ -1,7 +1,8 @@
 // The ensemble as a Backend (see src/ensemble and include/infbench/ensemble.hpp). In pipelined mode
 // it is also a StreamingBackend, so the pipeline keeps queue_depth batches in flight and each
 // member works through them at its own pace.
-#include "ensemble.hpp"
+
+#include "infbench/backend.hpp"
 
 #include <algorithm>
 #include <random>

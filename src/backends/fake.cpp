@@ -4,7 +4,8 @@
 //   outputs: y [N, 3] float32 with y[i][(k + shift) % 3] = (k + 1) * sum of sample i over all
 //   inputs
 //            positives [N] int64 = count of elements > 0 in sample i
-#include "fake.hpp"
+
+#include "infbench/backend.hpp"
 
 #include <signal.h>
 #include <unistd.h>

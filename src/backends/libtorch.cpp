@@ -5,7 +5,8 @@
 // optimised module. GPU knobs: precision fp32 (TF32 on/off) / fp16 / bf16, channels-last, cuDNN
 // benchmark mode, and CUDA graphs (one graph captured per batch row count on first use, then
 // replayed: removes the per-kernel launch cost that dominates small batches).
-#include "libtorch.hpp"
+
+#include "infbench/backend.hpp"
 
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
@@ -88,6 +89,7 @@ class LibTorchBackend final : public Backend {
     info.name = "libtorch";
     info.framework_version = TORCH_VERSION;
     info.model_format = ".ts / .pt (TorchScript)";
+    info.zoo_files = {"torchscript"};
     info.precisions = {"fp32"};
     info.optimization_levels = {"freeze", "none", "optimize_for_inference"};
     info.cache = true;

@@ -2,7 +2,8 @@
 // threads, sequential/parallel execution, spinning, arena, memory pattern; and the optimised-graph
 // cache: the first load saves ORT's optimised model into cache_dir, later loads read it back with
 // optimisation disabled (as ORT's docs prescribe for offline-optimised models).
-#include "onnxruntime.hpp"
+
+#include "infbench/backend.hpp"
 
 #include <onnxruntime_cxx_api.h>
 
@@ -78,6 +79,7 @@ class OnnxRuntimeBackend final : public Backend {
     info.name = "onnxruntime";
     info.framework_version = Ort::GetVersionString();
     info.model_format = ".onnx";
+    info.zoo_files = {"onnx"};
     info.precisions = {"fp32"};
     for (const auto& row : kLevels) info.optimization_levels.emplace_back(row.name);
     info.cache = true;

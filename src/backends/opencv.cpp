@@ -2,7 +2,8 @@
 // graph optimisation OpenCV offers), and the backend/target pairs this OpenCV build reports.
 // OpenCV has no optimised-model cache. Model signature comes from the .onnx file itself, so a
 // static-batch export is recognised and its partial batches padded by the harness.
-#include "opencv.hpp"
+
+#include "infbench/backend.hpp"
 
 #include <opencv2/core.hpp>
 #include <opencv2/core/utility.hpp>
@@ -71,6 +72,7 @@ class OpenCvBackend final : public Backend {
     info.name = "opencv";
     info.framework_version = CV_VERSION;
     info.model_format = ".onnx (opset <= 17; OpenCV-compatible export, see tools/README.md)";
+    info.zoo_files = {"opencv", "opencv_b{batch}"};
     info.precisions = {"fp32"};
     info.optimization_levels = {"fusion", "none"};
     std::vector<std::string> backends, targets;

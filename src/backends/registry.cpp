@@ -1,26 +1,28 @@
 #include "infbench/registry.hpp"
-
-#include <array>
-
-#include "ensemble.hpp"
-#include "fake.hpp"
-#ifdef INFBENCH_WITH_ONNXRUNTIME
-#include "onnxruntime.hpp"
-#endif
-#ifdef INFBENCH_WITH_LIBTORCH
-#include "libtorch.hpp"
-#endif
-#ifdef INFBENCH_WITH_AOTINDUCTOR
-#include "aotinductor.hpp"
-#endif
-#ifdef INFBENCH_WITH_OPENCV
-#include "opencv.hpp"
-#endif
+#include "infbench/model.hpp"
 
 namespace infbench {
+
+// The one table of backends. A framework is three places: its adapter file (which defines the
+// factory declared here), its row below, and its infbench_framework() call in CMakeLists.txt,
+// which defines INFBENCH_WITH_<ID> only when the framework was built in.
+std::unique_ptr<Backend> make_fake_backend();
+std::unique_ptr<Backend> make_ensemble_backend();
+#ifdef INFBENCH_WITH_ONNXRUNTIME
+std::unique_ptr<Backend> make_onnxruntime_backend();
+#endif
+#ifdef INFBENCH_WITH_LIBTORCH
+std::unique_ptr<Backend> make_libtorch_backend();
+#endif
+#ifdef INFBENCH_WITH_AOTINDUCTOR
+std::unique_ptr<Backend> make_aotinductor_backend();
+#endif
+#ifdef INFBENCH_WITH_OPENCV
+std::unique_ptr<Backend> make_opencv_backend();
+#endif
+
 namespace {
 
-// The one table of backends. A line exists only when its framework was built in.
 constexpr BackendEntry kBackends[] = {
     {"fake", "deterministic test backend with a configurable delay", &make_fake_backend},
     {"ensemble", "several models co-located, outputs combined (.yaml spec)",
@@ -50,6 +52,13 @@ std::string backend_names() {
   return names;
 }
 
+std::vector<std::pair<std::string, std::string>> framework_versions() {
+  std::vector<std::pair<std::string, std::string>> versions;
+  for (const auto& entry : kBackends)
+    versions.emplace_back(entry.name, entry.create()->info().framework_version);
+  return versions;
+}
+
 std::unique_ptr<Backend> create_backend(std::string_view name) {
   for (const auto& entry : kBackends) {
     if (entry.name == name) return entry.create();
@@ -57,6 +66,12 @@ std::unique_ptr<Backend> create_backend(std::string_view name) {
   throw Error(ErrorKind::not_found,
               "framework '" + std::string(name) +
                   "' is not built into this binary; available: " + backend_names());
+}
+
+// Load by name: the registry layer's part of the unified API (core's Model::load takes a backend).
+Model Model::load(std::string_view framework, const std::filesystem::path& path,
+                  const Params& params) {
+  return load(create_backend(framework), path, params);
 }
 
 }  // namespace infbench

@@ -9,6 +9,7 @@
 #include "commands.hpp"
 #include "infbench/ensemble_study.hpp"
 #include "infbench/environment.hpp"
+#include "infbench/registry.hpp"
 #include "interrupt.hpp"
 #include "output_files.hpp"
 
@@ -31,8 +32,8 @@ void store_study(const std::string& db, const std::filesystem::path& spec_path,
   std::ifstream in(spec_path);
   std::stringstream text;
   text << in.rdbuf();
-  const auto run =
-      store.begin_run("ensemble:" + study.spec.name, spec_path, text.str(), collect_environment());
+  const auto run = store.begin_run("ensemble:" + study.spec.name, spec_path, text.str(),
+                                   collect_environment(framework_versions()));
   for (const auto& r : study.runs) {
     PointIdentity id;
     id.point_id = r.role + ":" + r.mode + ":b" + std::to_string(r.batch_size);

@@ -27,6 +27,7 @@ nlohmann::json to_json(const BackendInfo& info) {
   return {{"name", info.name},
           {"version", info.framework_version},
           {"model_format", info.model_format},
+          {"zoo_files", info.zoo_files},
           {"devices", nlohmann::json{{"cpu", true}, {"gpus", info.gpus}}},
           {"precisions", info.precisions},
           {"optimization_levels", info.optimization_levels},
@@ -38,6 +39,7 @@ nlohmann::json to_json(const BackendInfo& info) {
 void print_text(const BackendInfo& info, std::string_view description) {
   fmt::print("{} {} — {}\n", info.name, info.framework_version, description);
   fmt::print("  model format   : {}\n", info.model_format);
+  if (!info.zoo_files.empty()) fmt::print("  zoo files      : {}\n", join(info.zoo_files));
   std::string devices = "cpu (-1)";
   for (int g : info.gpus) devices += fmt::format(", gpu {}", g);
   fmt::print("  devices        : {}\n", devices);

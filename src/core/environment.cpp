@@ -7,7 +7,6 @@
 #include <thread>
 
 #include "infbench/params.hpp"
-#include "infbench/registry.hpp"
 
 namespace infbench {
 
@@ -46,16 +45,14 @@ bool is_debug_build() {
 #endif
 }
 
-Environment collect_environment() {
+Environment collect_environment(const Environment& framework_versions) {
   Environment env;
   env.emplace_back("infbench_version", INFBENCH_VERSION);
   env.emplace_back("git_commit", INFBENCH_GIT_COMMIT);
   env.emplace_back("build_type", INFBENCH_BUILD_TYPE);
   env.emplace_back("compiler", std::string("gcc-compatible ") + __VERSION__);
-  for (const auto& entry : backend_table()) {
-    env.emplace_back("framework_" + std::string(entry.name),
-                     entry.create()->info().framework_version);
-  }
+  for (const auto& [name, version] : framework_versions)
+    env.emplace_back("framework_" + name, version);
   utsname uts{};
   if (uname(&uts) == 0) {
     env.emplace_back("host", uts.nodename);

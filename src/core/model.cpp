@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <chrono>
 
-#include "infbench/registry.hpp"
-
 namespace infbench {
 namespace {
 
@@ -149,16 +147,18 @@ void validate_params(const Params& params, const BackendInfo& info) {
   }
 }
 
-Model Model::load(std::string_view framework, const std::filesystem::path& path,
+Model Model::load(std::unique_ptr<Backend> backend, const std::filesystem::path& path,
                   const Params& params) {
+  if (backend == nullptr) throw Error(ErrorKind::invalid_argument, "Model::load: no backend");
   Model model;
-  model.backend_ = create_backend(framework);
+  model.backend_ = std::move(backend);
   model.info_ = model.backend_->info();
   model.requested_ = params;
   validate_params(params, model.info_);
   if (model.info_.needs_model_file) {
     std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec)) {
+    // A file, or a folder for folder formats (TensorFlow's SavedModel).
+    if (!std::filesystem::exists(path, ec)) {
       throw Error(ErrorKind::not_found, path.string() + ": model file not found");
     }
   }

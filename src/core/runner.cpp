@@ -1,6 +1,7 @@
 // Orchestrates one benchmark run: load (timed and probed), sample pool, first inference,
 // warm-up, optional peak search, measured repeats, statistics. docs/metrics.md is the contract.
 #include "infbench/runner.hpp"
+#include "infbench/registry.hpp"
 
 #include <algorithm>
 #include <array>
@@ -386,7 +387,7 @@ std::optional<Model> load_for_benchmark(const std::string& framework,
   check_config(config);
   RunRecord& r = result.record;
   describe_run(framework, model_path, params, config, r);
-  if (result.environment.empty()) result.environment = collect_environment();
+  if (result.environment.empty()) result.environment = collect_environment(framework_versions());
   if (is_debug_build()) warn(r, "DEBUG BUILD: timings are not representative");
 
   // Load, with the host memory it takes.

@@ -1,7 +1,10 @@
 #include "zoo_manifest.hpp"
 
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
+
+#include "infbench/error.hpp"
 
 namespace infbench {
 
@@ -32,6 +35,43 @@ std::optional<std::vector<Shape>> manifest_sample_shapes(const std::filesystem::
     }
   }
   return std::nullopt;
+}
+
+struct Zoo::Manifest {
+  nlohmann::json json;
+};
+
+Zoo::Zoo(std::filesystem::path dir) : dir_(std::move(dir)) {
+  auto manifest = std::make_shared<Manifest>();
+  if (std::ifstream in(dir_ / "manifest.json"); in) {
+    try {
+      manifest->json = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(ErrorKind::invalid_argument, (dir_ / "manifest.json").string() + ": " + e.what() +
+                                                   " (rebuild it with tools/model_zoo.py)");
+    }
+  }
+  manifest_ = std::move(manifest);
+}
+
+bool Zoo::has_model(const std::string& model) const {
+  const auto& json = manifest_->json;
+  return json.contains("models") && json["models"].contains(model);
+}
+
+std::filesystem::path Zoo::file_for(const std::string& model, const std::vector<std::string>& kinds,
+                                    const std::string& precision, long long batch) const {
+  if (!has_model(model)) return {};
+  const auto& files = manifest_->json["models"][model]["files"];
+  for (auto kind : kinds) {
+    for (const auto& [key, value] : {std::pair<std::string, std::string>{"{precision}", precision},
+                                     {"{batch}", std::to_string(batch)}}) {
+      if (const auto at = kind.find(key); at != std::string::npos)
+        kind.replace(at, key.size(), value);
+    }
+    if (files.contains(kind)) return dir_ / files[kind]["path"].get<std::string>();
+  }
+  return {};
 }
 
 }  // namespace infbench

@@ -1,8 +1,11 @@
 #pragma once
-// Reads the model zoo's manifest.json (tools/model_zoo.py) to recover what a model format does not
-// record, e.g. TorchScript input shapes.
+// Reads the model zoo's manifest.json (tools/model_zoo.py, tools/tf_zoo.py): the one reader of it.
+// It recovers what a model format does not record (e.g. TorchScript input shapes) and finds the
+// file a framework reads for a zoo model (BackendInfo::zoo_files).
 #include <filesystem>
+#include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "infbench/tensor.hpp"
@@ -13,5 +16,23 @@ namespace infbench {
 // a manifest.json found in the model's folder or up to two folders above. nullopt when none lists
 // it.
 std::optional<std::vector<Shape>> manifest_sample_shapes(const std::filesystem::path& model);
+
+// A zoo folder (models/) and its manifest.json; an absent manifest is an empty zoo.
+class Zoo {
+ public:
+  // Throws Error(invalid_argument) naming the file when manifest.json is not valid JSON.
+  explicit Zoo(std::filesystem::path dir);
+  const std::filesystem::path& dir() const { return dir_; }
+  bool has_model(const std::string& model) const;
+  // The first of `kinds` (BackendInfo::zoo_files, "{precision}" and "{batch}" substituted) that
+  // the manifest lists for `model`, as a path; empty when none is listed.
+  std::filesystem::path file_for(const std::string& model, const std::vector<std::string>& kinds,
+                                 const std::string& precision, long long batch) const;
+
+ private:
+  std::filesystem::path dir_;
+  struct Manifest;
+  std::shared_ptr<const Manifest> manifest_;
+};
 
 }  // namespace infbench

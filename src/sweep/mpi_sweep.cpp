@@ -27,6 +27,7 @@
 
 #include "infbench/environment.hpp"
 #include "infbench/error.hpp"
+#include "infbench/registry.hpp"
 #include "infbench/report.hpp"
 #include "mpi_sweep.hpp"
 #include "progress.hpp"
@@ -146,7 +147,7 @@ class ForwardSink final : public GroupSink {
 bool work(int rank, const Placement& placement, const SweepOptions& options,
           const nlohmann::json& coordinator) {
   nlohmann::json environment = nlohmann::json::object();
-  for (const auto& [k, v] : collect_environment()) environment[k] = v;
+  for (const auto& [k, v] : collect_environment(framework_versions())) environment[k] = v;
   send({{"type", "hello"},
         {"host", host_name()},
         {"pid", static_cast<long>(::getpid())},
@@ -429,7 +430,7 @@ int run_mpi_sweep(const Plan& plan, const SweepOptions& options) {
   if (rank == 0) {
     try {
       store.emplace(options.db);
-      start = start_run(*store, plan, options, collect_environment());
+      start = start_run(*store, plan, options, collect_environment(framework_versions()));
       if (std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr &&
           std::getenv("OMPI_MCA_orte_enable_recovery") == nullptr) {
         fmt::print(stderr,

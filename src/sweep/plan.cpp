@@ -5,11 +5,14 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <sstream>
 
 #include "../core/file_key.hpp"
 #include "../core/yaml_error.hpp"
+#include "../core/zoo_manifest.hpp"
+#include "infbench/registry.hpp"
 
 namespace infbench {
 namespace {
@@ -125,35 +128,33 @@ std::vector<std::vector<std::pair<std::string, std::string>>> settings_grid(
   return grid;
 }
 
-// The zoo manifest maps a model name to its files per framework.
-struct Zoo {
-  nlohmann::json manifest;
-  std::filesystem::path dir;
-
-  std::filesystem::path file_for(const std::string& model, const std::string& framework,
-                                 long long batch, const std::string& precision,
-                                 const std::string& explicit_file) const {
-    if (framework == "fake") return model;  // the fake backend needs no file
-    if (!explicit_file.empty()) return dir / model / explicit_file;
-    if (!manifest.contains("models") || !manifest["models"].contains(model)) return {};
-    const auto& files = manifest["models"][model]["files"];
-    auto path_of = [&](const std::string& kind) -> std::filesystem::path {
-      return files.contains(kind) ? dir / files[kind]["path"].get<std::string>()
-                                  : std::filesystem::path();
-    };
-    if (framework == "onnxruntime") return path_of("onnx");
-    if (framework == "libtorch") return path_of("torchscript");
-    // AOTInductor packages are compiled per precision and batch size (tools/aoti_zoo.py).
-    if (framework == "aotinductor") {
-      return path_of("aotinductor_" + precision + "_b" + std::to_string(batch));
-    }
-    if (framework == "opencv") {
-      const auto dynamic = path_of("opencv");
-      return dynamic.empty() ? path_of("opencv_b" + std::to_string(batch)) : dynamic;
-    }
-    return path_of(framework);
+// The zoo kinds a framework reads (its adapter's BackendInfo), asked once per framework. nullopt:
+// the framework is not built into this binary; its points still exist and fail at load with the
+// registry's message (failures are data). An empty list: it reads no file (fake, ensemble).
+std::optional<std::vector<std::string>> zoo_kinds_of(const std::string& framework) {
+  for (const auto& entry : backend_table()) {
+    if (entry.name != framework) continue;
+    const auto info = entry.create()->info();
+    return info.needs_model_file ? info.zoo_files : std::vector<std::string>{};
   }
-};
+  return std::nullopt;
+}
+
+std::filesystem::path zoo_file(const Zoo& zoo, const std::string& model,
+                               const std::optional<std::vector<std::string>>& kinds,
+                               long long batch, const std::string& precision,
+                               const std::string& explicit_file) {
+  if (kinds && kinds->empty()) return model;  // the fake backend needs no file
+  if (!explicit_file.empty()) return zoo.dir() / model / explicit_file;
+  if (!kinds) return zoo.has_model(model) ? zoo.dir() / model : std::filesystem::path();
+  return zoo.file_for(model, *kinds, precision, batch);
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
 
 bool excluded(const std::vector<std::map<std::string, std::string>>& rules, const PlanPoint& p) {
   // A rule matches on any of these facts, the framework settings included.
@@ -258,19 +259,11 @@ Plan load_plan(const std::filesystem::path& path, const std::vector<std::string>
   plan.name = root["name"] ? root["name"].as<std::string>() : path.stem().string();
   if (root["timeout_s"]) plan.timeout_s = number(path, root["timeout_s"], "timeout_s");
 
-  Zoo zoo;
-  zoo.dir =
+  std::filesystem::path zoo_dir =
       root["models_dir"] ? std::filesystem::path(root["models_dir"].as<std::string>()) : "models";
-  if (zoo.dir.is_relative() && !std::filesystem::exists(zoo.dir))
-    zoo.dir = path.parent_path() / zoo.dir;
-  if (std::ifstream manifest(zoo.dir / "manifest.json"); manifest) {
-    try {
-      zoo.manifest = nlohmann::json::parse(manifest);
-    } catch (const nlohmann::json::exception& e) {
-      throw Error(ErrorKind::invalid_argument,
-                  (zoo.dir / "manifest.json").string() + ": " + e.what());
-    }
-  }
+  if (zoo_dir.is_relative() && !std::filesystem::exists(zoo_dir))
+    zoo_dir = path.parent_path() / zoo_dir;
+  const Zoo zoo(zoo_dir);
 
   const auto models = scalar_list(path, root["models"], "models");
   const auto batches = int_list(path, root["batch_sizes"], "batch_sizes", 1);
@@ -305,6 +298,7 @@ Plan load_plan(const std::filesystem::path& path, const std::vector<std::string>
   for (const auto& model : models) {
     for (const auto& fw : fw_node) {
       const auto framework = fw.first.as<std::string>();
+      const auto kinds = zoo_kinds_of(framework);
       for (const auto& combo : settings_grid(path, fw.second, framework)) {
         for (const auto device : devices) {
           for (const auto thread_count : threads) {
@@ -337,12 +331,13 @@ Plan load_plan(const std::filesystem::path& path, const std::vector<std::string>
                 p.model_file =
                     std::filesystem::exists(model)
                         ? std::filesystem::path(model)
-                        : zoo.file_for(model, framework, batch, p.params.precision, explicit_file);
+                        : zoo_file(zoo, model, kinds, batch, p.params.precision, explicit_file);
                 if (p.model_file.empty()) {
                   PlanError(path, root["models"])
-                      .fail("models", "'" + model + "' has no " + framework + " file in " +
-                                          (zoo.dir / "manifest.json").string() +
-                                          " (build it with tools/model_zoo.py)");
+                      .fail("models", "'" + model + "' has no " + framework + " file (" +
+                                          joined(kinds.value_or(std::vector<std::string>{})) +
+                                          ") in " + (zoo.dir() / "manifest.json").string() +
+                                          " (build it with the zoo's tools: tools/README.md)");
                 }
                 p.id = short_hash(definition(p, true));
                 p.group_id = short_hash(definition(p, false));

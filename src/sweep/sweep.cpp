@@ -16,6 +16,7 @@
 
 #include "../store/database.hpp"
 #include "infbench/environment.hpp"
+#include "infbench/registry.hpp"
 #include "infbench/report.hpp"
 #include "progress.hpp"
 #include "schedule.hpp"
@@ -256,7 +257,7 @@ int run_sweep(const Plan& plan, const SweepOptions& options) {
     return 0;
   }
   ResultStore store(options.db);
-  const auto environment = collect_environment();
+  const auto environment = collect_environment(framework_versions());
   const auto [run, done, skipped] = start_run(store, plan, options, environment);
   store.add_host(run, environment);
   Progress progress(plan.point_count(), skipped);

@@ -1,133 +1,15 @@
-// Real adapters on the model zoo's small models (tools/model_zoo.py resnet18 mobilenet_v3_small).
-// References are PyTorch eager outputs saved by the zoo. Relative error is max|a-b| / max|ref|.
+// Framework-specific behaviour of the real adapters (caches, levels, errors with their wording).
+// What every adapter must do is in conformance_test.cpp, which iterates the registry.
 #include <gtest/gtest.h>
-
-#include <cmath>
-#include <cstdlib>
-#include <fstream>
 
 #include "infbench/model.hpp"
 #include "infbench/npy.hpp"
-#include "infbench/registry.hpp"
+#include "zoo_helpers.hpp"
 
 namespace infbench {
 namespace {
 
-std::filesystem::path models_dir() {
-  const char* env = std::getenv("INFBENCH_MODELS_DIR");
-  return env != nullptr ? std::filesystem::path(env) : std::filesystem::path(INFBENCH_MODELS_DIR);
-}
-
-// A missing model is a failure, not a skip: the test command builds the zoo first.
-std::filesystem::path model_file(const std::string& model, const std::string& file) {
-  const auto path = models_dir() / model / file;
-  if (!std::filesystem::exists(path)) {
-    ADD_FAILURE() << path << " is missing: run /usr/bin/python3 tools/model_zoo.py " << model;
-  }
-  return path;
-}
-
-double relative_error(const Tensor& got, const Tensor& ref) {
-  const auto a = got.to_float(), b = ref.to_float();
-  if (a.size() != b.size()) return INFINITY;
-  double diff = 0, scale = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    diff = std::max(diff, static_cast<double>(std::abs(a[i] - b[i])));
-    scale = std::max(scale, static_cast<double>(std::abs(b[i])));
-  }
-  return diff / scale;
-}
-
-std::vector<std::int64_t> top1(const Tensor& logits) {
-  const auto v = logits.to_float();
-  const auto classes = static_cast<std::size_t>(logits.shape()[1]);
-  std::vector<std::int64_t> out;
-  for (std::size_t r = 0; r < v.size() / classes; ++r) {
-    const auto begin = v.begin() + static_cast<std::ptrdiff_t>(r * classes);
-    out.push_back(std::max_element(begin, begin + static_cast<std::ptrdiff_t>(classes)) - begin);
-  }
-  return out;
-}
-
-struct Case {
-  std::string framework;
-  std::string file_suffix;  // appended to the model name
-  int batch_size;
-};
-
-std::vector<Case> resnet18_cases() {
-  std::vector<Case> cases;
-#ifdef INFBENCH_WITH_ONNXRUNTIME
-  cases.push_back({"onnxruntime", ".onnx", 3});
-#endif
-#ifdef INFBENCH_WITH_LIBTORCH
-  cases.push_back({"libtorch", ".ts", 3});
-#endif
-#ifdef INFBENCH_WITH_OPENCV
-  cases.push_back({"opencv", ".opencv.onnx", 3});
-#endif
-  return cases;
-}
-
-Tensor run(const std::string& framework, const std::filesystem::path& path, Params params,
-           const std::string& model) {
-  auto m = Model::load(framework, path, params);
-  const Tensor x = read_npy(model_file(model, model + ".sample_input.npy"));
-  return m.predict({{"", x}}).front().tensor;
-}
-
-std::string error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
-TEST(Adapters, EveryFrameworkMatchesPyTorchOnResnet18WithAPartialBatch) {
-  const Tensor ref = read_npy(model_file("resnet18", "resnet18.sample_output.npy"));
-  ASSERT_GE(resnet18_cases().size(), 1U);
-  for (const auto& c : resnet18_cases()) {
-    Params p;
-    p.batch_size = c.batch_size;  // 4 samples in batches of 3: one partial batch
-    const Tensor out =
-        run(c.framework, model_file("resnet18", "resnet18" + c.file_suffix), p, "resnet18");
-    ASSERT_EQ(out.shape(), ref.shape()) << c.framework;
-    EXPECT_LE(relative_error(out, ref), 1e-4) << c.framework;
-    EXPECT_EQ(top1(out), top1(ref)) << c.framework;
-  }
-}
-
-TEST(Adapters, FrameworksAgreeWithEachOther) {
-  std::vector<std::pair<std::string, Tensor>> outputs;
-  for (const auto& c : resnet18_cases()) {
-    Params p;
-    p.batch_size = 4;
-    outputs.emplace_back(
-        c.framework,
-        run(c.framework, model_file("resnet18", "resnet18" + c.file_suffix), p, "resnet18"));
-  }
-  for (std::size_t i = 0; i < outputs.size(); ++i) {
-    for (std::size_t j = i + 1; j < outputs.size(); ++j) {
-      EXPECT_LE(relative_error(outputs[i].second, outputs[j].second), 1e-4)
-          << outputs[i].first << " vs " << outputs[j].first;
-      EXPECT_EQ(top1(outputs[i].second), top1(outputs[j].second));
-    }
-  }
-}
-
-TEST(Adapters, BatchSizeDoesNotChangeResults) {
-  for (const auto& c : resnet18_cases()) {
-    Params one, four;
-    four.batch_size = 4;
-    const auto path = model_file("resnet18", "resnet18" + c.file_suffix);
-    EXPECT_LE(relative_error(run(c.framework, path, one, "resnet18"),
-                             run(c.framework, path, four, "resnet18")),
-              1e-5)
-        << c.framework;
-  }
-}
+using namespace testing_zoo;
 
 #ifdef INFBENCH_WITH_ONNXRUNTIME
 class TempDir : public ::testing::Test {

@@ -1,8 +1,0 @@
-#pragma once
-#include <memory>
-
-#include "infbench/backend.hpp"
-
-namespace infbench {
-std::unique_ptr<Backend> make_libtorch_backend();
-}  // namespace infbench
