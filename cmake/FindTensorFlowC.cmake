@@ -2,7 +2,7 @@
 # .deps/venv): headers in tensorflow/include, the C API exported by libtensorflow_cc.so.2 beside
 # libtensorflow_framework.so.2. The wheel ships no CMake package, hence this module.
 # TensorFlowC_ROOT: the wheel's tensorflow/ folder (default: found under INFBENCH_SITE_PACKAGES).
-# Provides the imported target TensorFlow::C and TensorFlowC_VERSION.
+# Provides the imported target TensorFlow::CHeaders and TensorFlowC_VERSION.
 if(NOT TensorFlowC_ROOT)
   foreach(dir IN LISTS INFBENCH_SITE_PACKAGES)
     if(EXISTS "${dir}/tensorflow/include/tensorflow/c/c_api.h")
@@ -25,10 +25,16 @@ include(FindPackageHandleStandardArgs)
 find_package_handle_standard_args(TensorFlowC
   REQUIRED_VARS TensorFlowC_LIBRARY TensorFlowC_FRAMEWORK_LIBRARY TensorFlowC_INCLUDE_DIR
   VERSION_VAR TensorFlowC_VERSION)
-if(TensorFlowC_FOUND AND NOT TARGET TensorFlow::C)
-  add_library(TensorFlow::C SHARED IMPORTED)
-  set_target_properties(TensorFlow::C PROPERTIES
-    IMPORTED_LOCATION "${TensorFlowC_LIBRARY}"
+# The adapter opens libtensorflow_cc.so.2 itself (dlopen with RTLD_LOCAL | RTLD_DEEPBIND) instead
+# of linking it: the library carries its own protobuf (and BoringSSL, sqlite3, zlib...) under the
+# same unversioned names as Debian's libprotobuf.so.32, which LibTorch and OpenCV load, and a linked
+# infbench crashes before main() (src/backends/tensorflow.cpp). So the target gives the headers,
+# the library's path and its version, not the library.
+if(TensorFlowC_FOUND AND NOT TARGET TensorFlow::CHeaders)
+  add_library(TensorFlow::CHeaders INTERFACE IMPORTED)
+  set_target_properties(TensorFlow::CHeaders PROPERTIES
     INTERFACE_INCLUDE_DIRECTORIES "${TensorFlowC_INCLUDE_DIR}"
-    INTERFACE_LINK_LIBRARIES "${TensorFlowC_FRAMEWORK_LIBRARY}")
+    INTERFACE_COMPILE_DEFINITIONS
+      "INFBENCH_TENSORFLOW_LIBRARY=\"${TensorFlowC_LIBRARY}\";INFBENCH_TENSORFLOW_VERSION=\"${TensorFlowC_VERSION}\""
+    INTERFACE_LINK_LIBRARIES "${CMAKE_DL_LIBS}")
 endif()

@@ -1,15 +1,14 @@
 # infbench_framework(ID [PACKAGE pkg [COMPONENTS c...] [HINTS dir...]] [DESCRIPTION text]
-#                    [SOURCES file...] [LINK target...] [DEFINES def...] [WHEN var])
+#                    [SOURCES file...] [LINK target...] [DEFINES def...])
 # One call per framework, at the root: it declares the option INFBENCH_WITH_<ID>, finds the
 # package, and records the adapter (SOURCES, relative to src/) with what it links. src/ builds
 # every recorded adapter (infbench_build_adapters) and publishes INFBENCH_WITH_<ID> on the
 # interface target infbench::frameworks, used by the library, the tests and the bench.
-#  * Default of the option: ON when a quiet find_package succeeds (and WHEN, if given, is true);
-#    set it ON explicitly to make a missing framework a configure error.
+#  * Default of the option: ON when a quiet find_package succeeds; set it ON explicitly to make a missing framework a configure error.
 #  * Without PACKAGE the option must already exist (e.g. AOTInductor, decided from LibTorch).
 #  * A macro, not a function: find_package's variables (Torch_VERSION, ...) stay visible.
 macro(infbench_framework id)
-  cmake_parse_arguments(_ibf "" "PACKAGE;DESCRIPTION;WHEN" "COMPONENTS;HINTS;SOURCES;LINK;DEFINES" ${ARGN})
+  cmake_parse_arguments(_ibf "" "PACKAGE;DESCRIPTION" "COMPONENTS;HINTS;SOURCES;LINK;DEFINES" ${ARGN})
   set(_ibf_find_args)
   if(_ibf_COMPONENTS)
     list(APPEND _ibf_find_args COMPONENTS ${_ibf_COMPONENTS})
@@ -21,7 +20,7 @@ macro(infbench_framework id)
     if(NOT DEFINED INFBENCH_WITH_${id})
       find_package(${_ibf_PACKAGE} QUIET ${_ibf_find_args})
       set(_ibf_default OFF)
-      if(${_ibf_PACKAGE}_FOUND AND (NOT _ibf_WHEN OR ${_ibf_WHEN}))
+      if(${_ibf_PACKAGE}_FOUND)
         set(_ibf_default ON)
       endif()
       option(INFBENCH_WITH_${id} "Build the ${_ibf_DESCRIPTION} adapter" ${_ibf_default})

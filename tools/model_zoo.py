@@ -33,6 +33,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -402,6 +403,8 @@ def entry_status(out_dir: Path, entry: Optional[dict], opencv_batches: List[int]
         reasons.append(f"OpenCV not built/verified for batch sizes {missing}")
     for kind, f in entry.get("files", {}).items():
         p = out_dir / f["path"]
+        if p.is_dir():  # a TF SavedModel (tools/tf_zoo.py checks its own)
+            continue
         if not p.exists():
             reasons.append(f"{kind}: missing {f['path']}")
         elif p.stat().st_size != f["bytes"] or sha256_of(p) != f["sha256"]:
@@ -583,7 +586,7 @@ def remove_stale_files(out_dir: Path, old_entry: Optional[dict], new_records: di
         p = out_dir / f["path"]
         if f["path"] not in keep and p.exists():
             log(f"  removing stale {f['path']}")
-            p.unlink()
+            shutil.rmtree(p) if p.is_dir() else p.unlink()
 
 
 # --------------------------------------------------------------------------

@@ -20,6 +20,12 @@ std::unique_ptr<Backend> make_aotinductor_backend();
 #ifdef INFBENCH_WITH_OPENCV
 std::unique_ptr<Backend> make_opencv_backend();
 #endif
+#ifdef INFBENCH_WITH_OPENVINO
+std::unique_ptr<Backend> make_openvino_backend();
+#endif
+#ifdef INFBENCH_WITH_TENSORFLOW
+std::unique_ptr<Backend> make_tensorflow_backend();
+#endif
 
 namespace {
 
@@ -38,6 +44,13 @@ constexpr BackendEntry kBackends[] = {
 #endif
 #ifdef INFBENCH_WITH_OPENCV
     {"opencv", "OpenCV DNN (.onnx, OpenCV-compatible export)", &make_opencv_backend},
+#endif
+#ifdef INFBENCH_WITH_OPENVINO
+    {"openvino", "OpenVINO, CPU device (.onnx, OpenVINO IR .xml)", &make_openvino_backend},
+#endif
+#ifdef INFBENCH_WITH_TENSORFLOW
+    {"tensorflow", "TensorFlow SavedModel through the C API, CPU (.tf folder)",
+     &make_tensorflow_backend},
 #endif
 };
 

@@ -2,6 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <numeric>
+#include <thread>
+
+#include "pipeline.hpp"
+#include "sample_pool.hpp"
 
 namespace infbench {
 namespace {
@@ -245,40 +250,55 @@ std::vector<TensorView> Model::ordered_inputs(const NamedTensors& inputs) const 
   return ordered;
 }
 
-std::vector<Tensor> Model::run_padded(std::span<const TensorView> batch, std::int64_t rows) {
-  std::vector<Tensor> padded;
-  std::vector<TensorView> views;
-  for (const auto& t : batch) padded.push_back(Tensor(t).padded_batch(rows));
-  for (const auto& t : padded) views.push_back(t.view());
-  auto outputs = backend_->run_batch(views);
-  const auto real_rows = batch.front().batch();
-  for (auto& out : outputs) out = out.slice_batch(0, real_rows);
-  return outputs;
-}
-
-NamedTensors Model::predict(const NamedTensors& inputs) {
+NamedTensors Model::predict(const NamedTensors& inputs, const PredictOptions& options) {
   if (inputs.empty())
     throw Error(ErrorKind::invalid_argument, "predict() needs at least one input");
   const auto ordered = ordered_inputs(inputs);
   const std::int64_t samples = ordered.front().batch();
   if (samples == 0) throw Error(ErrorKind::invalid_argument, "predict() got 0 samples");
+  std::vector<Tensor> copies;
   for (const auto& t : ordered) {
     if (t.batch() != samples) {
       throw Error(ErrorKind::invalid_argument, "inputs disagree on the number of samples (" +
                                                    std::to_string(samples) + " vs " +
                                                    std::to_string(t.batch()) + ")");
     }
+    copies.emplace_back(t.dtype, t.shape, std::span<const std::byte>(t.data, t.byte_size()));
   }
-  const bool fixed_batch = signature().static_batch() > 0;
-  std::vector<std::vector<Tensor>> per_output;  // [output][batch index]
-  for (std::int64_t begin = 0; begin < samples; begin += batch_size_) {
-    const auto rows = std::min<std::int64_t>(batch_size_, samples - begin);
-    std::vector<TensorView> batch;
-    for (const auto& t : ordered) batch.push_back(t.slice_batch(begin, rows));
-    auto outputs = (fixed_batch && rows < batch_size_) ? run_padded(batch, batch_size_)
-                                                       : backend_->run_batch(batch);
+  const SamplePool pool = SamplePool::from_tensors(std::move(copies));
+
+  PipelineConfig config;
+  config.batch_size = batch_size_;
+  config.overlap = options.overlap;
+  config.queue_depth = 2;
+  config.max_pending = 4;
+  config.pad_to_batch = signature().static_batch() > 0;
+  config.prepare = options.prepare;
+  std::vector<std::vector<Tensor>> per_output;  // [output][batch index], batches in order
+  auto keep_outputs = [&](const std::vector<std::int64_t>& rows, std::vector<Tensor>& outputs) {
     per_output.resize(outputs.size());
-    for (std::size_t o = 0; o < outputs.size(); ++o) per_output[o].push_back(std::move(outputs[o]));
+    const auto real_rows = static_cast<std::int64_t>(rows.size());
+    for (std::size_t o = 0; o < outputs.size(); ++o) {
+      // A fixed-batch model's padding rows are dropped.
+      per_output[o].push_back(outputs[o].batch() > real_rows ? outputs[o].slice_batch(0, real_rows)
+                                                             : std::move(outputs[o]));
+    }
+  };
+  Pipeline pipeline(
+      *this, pool, config, [](const QueryCompletion&) {}, keep_outputs);
+  {
+    // Declared after the pipeline, so it is joined before the pipeline goes; submit() returns
+    // false once a framework error cancelled the pipeline.
+    std::jthread issuer([&] {
+      for (std::int64_t begin = 0, id = 0; begin < samples; begin += batch_size_, ++id) {
+        const auto rows = std::min<std::int64_t>(batch_size_, samples - begin);
+        Query query{id, std::vector<std::int64_t>(static_cast<std::size_t>(rows)), {}};
+        std::iota(query.samples.begin(), query.samples.end(), begin);
+        if (!pipeline.submit(std::move(query))) break;
+      }
+      pipeline.close();
+    });
+    pipeline.run();  // the framework runs on this thread; rethrows its first error
   }
   NamedTensors result;
   const auto& specs = signature().outputs;

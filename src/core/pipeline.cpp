@@ -16,7 +16,9 @@ Pipeline::Pipeline(Model& model, const SamplePool& pool, PipelineConfig config,
       ready_(std::max<std::size_t>(1, config.queue_depth), config.queue_depth / 2),
       free_buffers_(config.queue_depth + 1 + model.batches_in_flight()) {
   const int device = model_.requested().device;
-  if (device >= 0) {
+  if (device >= 0 && config_.prepare) {
+    staging_note_ = "a prepare function changes the host batch: the framework copies it itself";
+  } else if (device >= 0) {
     if (model_.info().device_inputs) {
       staging_ = make_device_staging(device, staging_note_);
       if (staging_) staging_->set_source(pool_.tensors());
@@ -151,6 +153,8 @@ void Pipeline::prepare(Job& job) {
     while (Clock::now() < until) {
     }
   }
+  if (config_.prepare)
+    config_.prepare(job.buffers->host, static_cast<std::int64_t>(job.indices.size()));
   if (staging_) {
     auto copy = staging_->upload(job.buffers->slot, job.indices, rows_of(job));
     job.device_views = std::move(copy.device_views);

@@ -56,7 +56,12 @@ struct PipelineConfig {
   std::size_t queue_depth = 1;    // assembled batches that may wait for the framework
   std::size_t max_pending = 0;    // submitted queries not yet batched; 0 = unbounded
   double prep_us_per_sample = 0;  // synthetic preparation cost, busy-waited in the batcher
-  bool pad_to_batch = false;      // static-batch models: always pass batch_size rows
+  // The caller's own preparation of each assembled batch (decoding, normalising...), run in place
+  // on the batch's host buffers by the batcher (so overlapped with compute when overlap is on).
+  // `rows` are the batch's real samples. With it, inputs are not staged on the GPU by the
+  // pipeline: the framework copies the prepared host buffers itself.
+  std::function<void(std::vector<Tensor>& batch, std::int64_t rows)> prepare;
+  bool pad_to_batch = false;  // static-batch models: always pass batch_size rows
   // Throughput runs: the batcher runs as SCHED_BATCH, so its wake-ups do not preempt the
   // framework's workers (a preempted worker of an OpenMP team stalls the whole team at its next
   // barrier: measured 0.81 of a hand-written loop for LibTorch ResNet-18 batch 8 without this).

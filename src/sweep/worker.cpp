@@ -97,19 +97,30 @@ int run_sweep_worker() {
     return 2;
   }
   if (points.empty()) return 0;
-  const auto& first = points.front();
   RunResult loaded;
-  emit({{"type", "phase"}, {"point", first.id}, {"phase", "load"}});
   std::optional<Model> model;
-  try {
-    model =
-        load_for_benchmark(first.framework, first.model_file, first.params, first.config, loaded);
-  } catch (const Error& e) {  // invalid input for this group: every point fails with it
-    loaded.record.status = "failed";
-    loaded.record.error = e.what();
-    loaded.record.error_phase = "load";
-  }
+  auto load = [&](const PlanPoint& point) {
+    loaded = RunResult{};
+    model.reset();
+    emit({{"type", "phase"}, {"point", point.id}, {"phase", "load"}});
+    try {
+      model =
+          load_for_benchmark(point.framework, point.model_file, point.params, point.config, loaded);
+    } catch (const Error& e) {  // invalid input for this group: every point fails with it
+      loaded.record.status = "failed";
+      loaded.record.error = e.what();
+      loaded.record.error_phase = "load";
+    }
+  };
+  load(points.front());
   for (const auto& point : points) {
+    // A model compiled for one batch size (OpenVINO's static shapes) is loaded again for the
+    // next size; its load phases are then this point's own. (A file exported at a fixed batch
+    // fails that load with its own message.)
+    if (model && model->signature().static_batch() > 0 &&
+        model->signature().static_batch() != point.params.batch_size) {
+      load(point);
+    }
     RunResult result = loaded;
     if (model) {
       try {
