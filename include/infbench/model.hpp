@@ -2,6 +2,7 @@
 // The unified API: load(framework, path, params) then predict(inputs) over any number of samples.
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -11,6 +12,16 @@
 #include "infbench/backend.hpp"
 
 namespace infbench {
+
+// How predict() runs its batches.
+struct PredictOptions {
+  // Assemble (and, on a GPU, copy) the next batch on a second thread while the framework computes
+  // the current one; a streaming backend gets several batches in flight. Off: one after the other.
+  bool overlap = true;
+  // Optional preparation of each assembled batch, in place on its host tensors (`rows` real
+  // samples; a fixed-batch model's padding rows follow). Runs on the pipeline's batcher thread.
+  std::function<void(std::vector<Tensor>& batch, std::int64_t rows)> prepare;
+};
 
 struct LoadTiming {
   // Durations of the phases the adapter marked, in order (e.g. read, optimize, cache_write).
@@ -32,8 +43,10 @@ class Model {
 
   // Splits `inputs` (matched by name; a single unnamed input goes to a single-input model) into
   // batches of batch_size, handles a partial last batch (padding for static-batch models) and
-  // returns the outputs for all samples in order.
-  NamedTensors predict(const NamedTensors& inputs);
+  // returns the outputs for all samples in order. Runs on the batching pipeline (core/pipeline):
+  // the inputs are copied once into its sample pool, and the preparation and host-to-device copy
+  // of the next batch overlap the current batch's compute (options.overlap).
+  NamedTensors predict(const NamedTensors& inputs, const PredictOptions& options = {});
 
   // One framework call on an already-assembled batch (inputs in signature order). For harnesses
   // that assemble batches themselves; no splitting, no padding.
@@ -61,7 +74,6 @@ class Model {
  private:
   Model() = default;
   std::vector<TensorView> ordered_inputs(const NamedTensors& inputs) const;
-  std::vector<Tensor> run_padded(std::span<const TensorView> batch, std::int64_t rows);
 
   std::unique_ptr<Backend> backend_;
   BackendInfo info_;
