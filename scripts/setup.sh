@@ -2,16 +2,18 @@
 # One-shot, idempotent set-up on Debian 12: Debian packages, ONNX Runtime from npm, OpenVINO and
 # TensorFlow from PyPI (into the virtual environment .deps/venv), the build.
 # Safe to rerun: every step checks whether its result is already there.
-# Usage: scripts/setup.sh [--no-build] [--build-type Release|Debug]
+# Usage: scripts/setup.sh [--no-build] [--build-type Release|Debug] [--target NAME]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUILD=1
 BUILD_TYPE=Release
+TARGET=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --no-build) BUILD=0 ;;
     --build-type) BUILD_TYPE="$2"; shift ;;
+    --target) TARGET=(--target "$2"); shift ;;
     -h|--help) sed -n '2,4p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
@@ -99,5 +101,5 @@ fi
 
 if [[ $BUILD -eq 1 ]]; then
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" -DONNXRUNTIME_ROOT="$ORT_DIR" -DINFBENCH_WERROR=ON
-  cmake --build build -j"$(nproc)"
+  cmake --build build -j"$(nproc)" "${TARGET[@]}"
 fi

@@ -62,7 +62,8 @@ class Model {
 
   const Signature& signature() const { return backend_->signature(); }
   const Params& requested() const { return requested_; }
-  Settings effective_settings() const { return backend_->effective_settings(); }
+  // The adapter's settings after load, with batch_size the one now in force (set_batch_size).
+  Settings effective_settings() const;
   const BackendInfo& info() const { return info_; }
   const LoadResult& load_result() const { return load_result_; }
   const LoadTiming& load_timing() const { return load_timing_; }

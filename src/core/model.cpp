@@ -203,6 +203,14 @@ std::vector<Tensor> Model::collect_batch() {
   return streaming->collect_batch();
 }
 
+Settings Model::effective_settings() const {
+  Settings settings = backend_->effective_settings();
+  for (auto& [key, value] : settings) {
+    if (key == "batch_size") value = std::to_string(batch_size_);
+  }
+  return settings;
+}
+
 void Model::set_batch_size(int batch_size) {
   if (batch_size < 1) {
     throw Error(ErrorKind::invalid_argument,

@@ -152,6 +152,31 @@
       mm && `${configOf(mm)} b${mm.batch_size}: ${fmt(mib(mm.host_peak_rss_inference_bytes), 0)} MiB`];
   }));
 
+  // 8. The paper's question: which framework wins, per model and batch size, and by how much.
+  // Each framework is represented by its fastest setting at that batch size.
+  const s8 = section('Which framework wins, per model and batch size',
+    'Offline throughput; each framework at its fastest setting for that batch size. "× next" is the winner over the best other framework, "× slowest" over the slowest framework.');
+  const winnerRows = [];
+  for (const m of models) {
+    const rows = byModel(ok, m).filter((p) => p.scenario === 'offline' && p.throughput_samples_per_s != null);
+    for (const b of [...new Set(rows.map((p) => p.batch_size))].sort((x, y) => x - y)) {
+      const perFramework = new Map();
+      for (const p of rows.filter((r) => r.batch_size === b)) {
+        const key = `${p.framework}${p.device >= 0 ? ' gpu' + p.device : ''}`;
+        if (!perFramework.has(key) || p.throughput_samples_per_s > perFramework.get(key).throughput_samples_per_s) perFramework.set(key, p);
+      }
+      const ranked = [...perFramework.values()].sort((x, y) => y.throughput_samples_per_s - x.throughput_samples_per_s);
+      if (!ranked.length) continue;
+      const [w, next] = ranked, slowest = ranked[ranked.length - 1];
+      winnerRows.push([m, b, `${configOf(w)}: ${fmt(w.throughput_samples_per_s)} samples/s`,
+        next ? `${configOf(next)}: ${fmt(next.throughput_samples_per_s)}` : '(only one framework)',
+        next ? `${fmt(w.throughput_samples_per_s / next.throughput_samples_per_s)}×` : '',
+        ranked.length > 2 ? `${fmt(w.throughput_samples_per_s / slowest.throughput_samples_per_s)}× (${slowest.framework})` : '',
+        ranked.map((p) => `${p.framework} ${fmt(p.throughput_samples_per_s)}`).join(', ')]);
+    }
+  }
+  table(s8, ['model', 'batch', 'winner', 'next framework', '× next', '× slowest', 'all frameworks (samples/s)'], winnerRows);
+
   // Ensemble studies (`infbench ensemble`): speed-up per mode, interference heat map, accuracy.
   const studies = (data.studies || []).filter((st) => st.kind === 'ensemble');
   if (studies.length) {
