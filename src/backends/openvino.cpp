@@ -6,6 +6,7 @@
 // Cache: OpenVINO's own model cache (ov::cache_dir). Whether a load imported a blob or compiled is
 // known only when compile_model returns (ov::loaded_from_cache), so that phase has one name,
 // "compile_or_import_cache", and LoadResult::cache says which it was.
+#include <openvino/frontend/manager.hpp>
 #include <openvino/openvino.hpp>
 
 #include <algorithm>
@@ -191,6 +192,17 @@ std::filesystem::path newest(const std::vector<std::filesystem::path>& files) {
   return best;
 }
 
+// An .onnx file goes to the ONNX frontend alone: core.read_model() tries every frontend on a file
+// it cannot parse, and the TensorFlow one then logs two extra lines to stderr, which would break
+// the one-line error. Other files (IR .xml) go through read_model().
+std::shared_ptr<ov::Model> read_graph(const std::filesystem::path& model) {
+  if (model.extension() != ".onnx") return core().read_model(model.string());
+  // Never destroyed: models read through it keep its frontend library in use until exit.
+  static auto* manager = new ov::frontend::FrontEndManager();
+  const auto onnx = manager->load_by_framework("onnx");
+  return onnx->convert(onnx->load(model.string()));
+}
+
 class OpenVinoBackend final : public Backend, public StreamingBackend {
  public:
   BackendInfo info() const override {
@@ -292,8 +304,8 @@ class OpenVinoBackend final : public Backend, public StreamingBackend {
     std::shared_ptr<ov::Model> graph;
     phases.mark("read");
     try {
-      graph = core().read_model(model.string());
-    } catch (const ov::Exception& e) {
+      graph = read_graph(model);
+    } catch (const std::exception& e) {  // ov::Exception and the frontends' own
       throw Error(ErrorKind::framework,
                   model.string() + ": openvino cannot read it (" + ov_message(e.what()) + ")");
     }

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "../../src/gpu/staging.hpp"
+#include "../backends/zoo_helpers.hpp"
 #include "infbench/model.hpp"
 #include "infbench/npy.hpp"
 #include "infbench/probe.hpp"
@@ -19,10 +20,8 @@
 namespace infbench {
 namespace {
 
-std::filesystem::path models_dir() {
-  const char* env = std::getenv("INFBENCH_MODELS_DIR");
-  return env != nullptr ? std::filesystem::path(env) : std::filesystem::path(INFBENCH_MODELS_DIR);
-}
+using testing_zoo::models_dir;
+using testing_zoo::relative_error;
 
 bool built_in(std::string_view framework) {
   for (const auto& entry : backend_table()) {
@@ -38,17 +37,6 @@ std::string gpu_unavailable(std::string_view framework) {
     return std::string(framework) + " sees no GPU (CPU-only build or no GPU on this machine)";
   }
   return {};
-}
-
-double relative_error(const Tensor& got, const Tensor& ref) {
-  const auto a = got.to_float(), b = ref.to_float();
-  if (a.size() != b.size()) return INFINITY;
-  double diff = 0, scale = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    diff = std::max(diff, static_cast<double>(std::abs(a[i] - b[i])));
-    scale = std::max(scale, static_cast<double>(std::abs(b[i])));
-  }
-  return diff / scale;
 }
 
 TEST(GpuStaging, RefusesADeviceThatDoesNotExist) {
