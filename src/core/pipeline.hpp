@@ -7,7 +7,7 @@
 // measured.
 //
 // GPU runs (params.device >= 0, a backend with info().device_inputs, a CUDA build): the batcher
-// also copies each batch to the GPU (src/gpu/staging.hpp), so the host-to-device copy of batch
+// also copies each batch to the GPU (src/core/staging.hpp), so the host-to-device copy of batch
 // N+1 runs on its own stream while the framework computes batch N. The pipeline records each
 // copy's interval and each framework call's interval, and reports how much of the copy time lay
 // inside framework calls (copy_hidden_seconds; docs/metrics.md, copy_hidden_fraction).
@@ -25,10 +25,10 @@
 #include <thread>
 #include <vector>
 
-#include "../gpu/staging.hpp"
 #include "bounded_queue.hpp"
 #include "infbench/model.hpp"
 #include "sample_pool.hpp"
+#include "staging.hpp"
 
 namespace infbench {
 

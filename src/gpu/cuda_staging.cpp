@@ -1,10 +1,11 @@
-// DeviceStaging on the CUDA runtime (see staging.hpp for the design). One non-blocking copy stream,
+// DeviceStaging on the CUDA runtime: core's port (src/core/staging.hpp, with the design) has
+// this implementation and gpu/no_staging.cpp; CMake picks one. One non-blocking copy stream,
 // the page-locked sample pool (cudaHostRegister: no extra host copy), device buffers per pipeline
 // slot, and a pair of events that time each copy on the GPU's clock.
 #include <cuda_runtime_api.h>
 
+#include "../core/staging.hpp"
 #include "infbench/error.hpp"
-#include "staging.hpp"
 
 namespace infbench {
 namespace {

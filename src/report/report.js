@@ -154,7 +154,7 @@
 
   // 8. The paper's question: which framework wins, per model and batch size, and by how much.
   // Each framework is represented by its fastest setting at that batch size.
-  const s8 = section('Which framework wins, per model and batch size',
+  const sWin = section('Which framework wins, per model and batch size',
     'Offline throughput; each framework at its fastest setting for that batch size. "× next" is the winner over the best other framework, "× slowest" over the slowest framework.');
   const winnerRows = [];
   for (const m of models) {
@@ -175,7 +175,7 @@
         ranked.map((p) => `${p.framework} ${fmt(p.throughput_samples_per_s)}`).join(', ')]);
     }
   }
-  table(s8, ['model', 'batch', 'winner', 'next framework', '× next', '× slowest', 'all frameworks (samples/s)'], winnerRows);
+  table(sWin, ['model', 'batch', 'winner', 'next framework', '× next', '× slowest', 'all frameworks (samples/s)'], winnerRows);
 
   // Ensemble studies (`infbench ensemble`): speed-up per mode, interference heat map, accuracy.
   const studies = (data.studies || []).filter((st) => st.kind === 'ensemble');

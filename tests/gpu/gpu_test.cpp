@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <thread>
 
-#include "../../src/gpu/staging.hpp"
+#include "../../src/core/staging.hpp"
 #include "../backends/zoo_helpers.hpp"
 #include "infbench/model.hpp"
 #include "infbench/npy.hpp"
