@@ -23,7 +23,7 @@
   };
   const multiRun = data.runs.length > 1;  // several runs: label each configuration with its run
   // Several machines (an MPI sweep over a cluster): a configuration is also labelled with its host.
-  const multiHost = new Set(data.points.map((p) => p.host)).size > 1;
+  const multiHost = new Set(data.points.map((p) => p.host).filter((h) => h)).size > 1;  // points without a host (ensemble studies) do not count
   const placementOf = (p) => `${p.host || '?'} ${p.device_used || (p.device >= 0 ? 'gpu' + p.device : 'cpu')}`;
   // Static-batch exports (OpenCV files for squeeze-excite models) are one load group per batch size.
   const staticFile = (p) => { const m = /\.b(\d+)\.onnx$/.exec(p.model_file || ''); return m ? ` [b${m[1]} export]` : ''; };
