@@ -6,6 +6,8 @@
 // line naming the file, and the options it lists (valid defaults, all reported as settings).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <map>
 
@@ -112,7 +114,10 @@ TEST_P(Conformance, BatchSizeDoesNotChangeResults) {
 
 TEST_P(Conformance, CorruptAndMissingModelFilesAreOneLineErrorsNamingTheFile) {
   const auto& c = GetParam();
-  const auto dir = std::filesystem::temp_directory_path() / ("infbench_corrupt_" + c.framework);
+  // One folder per case and process: ctest runs cases in parallel.
+  const auto dir =
+      std::filesystem::temp_directory_path() /
+      ("infbench_corrupt_" + c.framework + "_" + c.model + "_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   // A file (or, for directory formats such as SavedModel, a folder of files) with the right
