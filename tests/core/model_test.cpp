@@ -97,8 +97,9 @@ TEST(Model, PredictOverlapsPreparationWithComputeAndKeepsOutputsInOrder) {
     const auto y = out->front().tensor.values<float>();
     EXPECT_EQ(std::vector<float>(y.begin(), y.end()), expected);
   }
-  // 100 batches of ~2 ms compute + ~2 ms preparation: ~0.4 s in turn, ~0.2 s overlapped.
-  EXPECT_GE(serial_s / overlap_s, 1.6) << "serial " << serial_s << " s, overlapped " << overlap_s;
+  // 100 batches of ~2 ms compute + ~2 ms preparation: ~0.4 s in turn, ~0.2 s overlapped (1.5:
+  // margin for a loaded CI machine; without the overlap the ratio is 1).
+  EXPECT_GE(serial_s / overlap_s, 1.5) << "serial " << serial_s << " s, overlapped " << overlap_s;
 }
 
 TEST(Model, PredictPreparesTheBatchThatIsComputed) {
