@@ -4,7 +4,6 @@
 
 #include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -295,10 +294,15 @@ Plan load_plan(const std::filesystem::path& path, const std::vector<std::string>
   if (!fw_node.IsMap())
     PlanError(path, fw_node).fail("frameworks", "expected a mapping: name -> settings");
 
+  std::map<std::string, std::optional<std::vector<std::string>>> kinds_of;
+  for (const auto& fw : fw_node) {
+    const auto framework = fw.first.as<std::string>();
+    kinds_of[framework] = zoo_kinds_of(framework);
+  }
   for (const auto& model : models) {
     for (const auto& fw : fw_node) {
       const auto framework = fw.first.as<std::string>();
-      const auto kinds = zoo_kinds_of(framework);
+      const auto& kinds = kinds_of[framework];
       for (const auto& combo : settings_grid(path, fw.second, framework)) {
         for (const auto device : devices) {
           for (const auto thread_count : threads) {
