@@ -68,6 +68,9 @@ class Model {
   const LoadResult& load_result() const { return load_result_; }
   const LoadTiming& load_timing() const { return load_timing_; }
   int batch_size() const { return batch_size_; }
+  // The device in force after load (-1 = CPU): the adapter's effective "device" where it reports
+  // one as a number, else the requested one. Harnesses read this one, not Params::device.
+  int device() const;
   // Changes the batch size without reloading (dynamic-batch models; a static-batch model accepts
   // only its own). Throws Error naming the value.
   void set_batch_size(int batch_size);

@@ -1,9 +1,11 @@
 #pragma once
 // Settings a user passes to load(): common fields with units in their names, plus framework
 // options as key=value. Requested settings stay as given; adapters report the effective ones.
+#include <concepts>
 #include <filesystem>
 #include <map>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -18,6 +20,19 @@ struct Params {
   std::filesystem::path cache_dir;  // optimised-model cache; empty = no cache
   std::map<std::string, std::string> options;  // framework-specific key=value
 };
+
+// Calls v(name, field) for the common fields, in the order records and point definitions list
+// them (requested settings, the sweep worker's JSON, plan ids). `options` follow them there.
+template <class P, class Visitor>
+requires std::same_as<std::remove_const_t<P>, Params>
+void visit_fields(P& p, Visitor&& v) {
+  v("batch_size", p.batch_size);
+  v("device", p.device);
+  v("threads", p.threads);
+  v("precision", p.precision);
+  v("optimization", p.optimization);
+  v("cache_dir", p.cache_dir);
+}
 
 // Threads used when Params::threads is 0: one per logical CPU the process may run on.
 int default_thread_count();

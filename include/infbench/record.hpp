@@ -2,9 +2,11 @@
 // One flat result record per run. Its field list is written once, in visit_fields(), and every
 // reporter (console, JSON, later the database and CSV) walks it: no schema is listed twice.
 // Units are in the names. std::nullopt means "not measured" (never a fake zero).
+#include <concepts>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -52,6 +54,7 @@ struct RunRecord {
   std::string server_verdict;  // VALID | INVALID (reason) | empty outside the server scenario
   // Repeats
   std::int64_t repeats = 1;
+  std::optional<double> throughput_cv;  // stddev / mean of the repeats' throughputs (>= 2)
   std::optional<double> throughput_ci95_low, throughput_ci95_high, latency_p99_ci95_low_ms,
       latency_p99_ci95_high_ms;
   // Load (cold start)
@@ -79,6 +82,7 @@ struct RunRecord {
 
 // Calls v(name, field) for every field, in the documented order.
 template <class Record, class Visitor>
+requires std::same_as<std::remove_const_t<Record>, RunRecord>
 void visit_fields(Record& r, Visitor&& v) {
   v("model", r.model);
   v("framework", r.framework);
@@ -123,6 +127,7 @@ void visit_fields(Record& r, Visitor&& v) {
   v("latency_bound_ms", r.latency_bound_ms);
   v("server_verdict", r.server_verdict);
   v("repeats", r.repeats);
+  v("throughput_cv", r.throughput_cv);
   v("throughput_ci95_low", r.throughput_ci95_low);
   v("throughput_ci95_high", r.throughput_ci95_high);
   v("latency_p99_ci95_low_ms", r.latency_p99_ci95_low_ms);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "infbench/backend.hpp"
+#include "infbench/runner.hpp"
 
 namespace infbench {
 
@@ -23,5 +24,13 @@ std::unique_ptr<Backend> create_backend(std::string_view name);
 std::string backend_names();  // "fake, onnxruntime, ..."
 // (name, version of the library loaded) of every backend built in, for environment records.
 std::vector<std::pair<std::string, std::string>> framework_versions();
+
+// The runner's entry points with the backend created by name; the environment record lists every
+// framework built in. An unknown name throws Error(not_found), as create_backend does.
+std::optional<Model> load_for_benchmark(std::string_view framework,
+                                        const std::filesystem::path& model, const Params& params,
+                                        const RunConfig& config, RunResult& result);
+RunResult run_benchmark(std::string_view framework, const std::filesystem::path& model,
+                        const Params& params, const RunConfig& config);
 
 }  // namespace infbench

@@ -1,4 +1,5 @@
 #include "infbench/registry.hpp"
+#include "infbench/environment.hpp"
 #include "infbench/model.hpp"
 
 namespace infbench {
@@ -85,6 +86,30 @@ std::unique_ptr<Backend> create_backend(std::string_view name) {
 Model Model::load(std::string_view framework, const std::filesystem::path& path,
                   const Params& params) {
   return load(create_backend(framework), path, params);
+}
+
+std::optional<Model> load_for_benchmark(std::string_view framework,
+                                        const std::filesystem::path& model, const Params& params,
+                                        const RunConfig& config, RunResult& result) {
+  if (result.environment.empty()) result.environment = collect_environment(framework_versions());
+  std::unique_ptr<Backend> backend;
+  try {
+    backend = create_backend(framework);
+  } catch (const Error&) {  // the record still says what was asked for
+    result.record.model = model.string();
+    result.record.framework = std::string(framework);
+    throw;
+  }
+  return load_for_benchmark(std::move(backend), model, params, config, result);
+}
+
+RunResult run_benchmark(std::string_view framework, const std::filesystem::path& model,
+                        const Params& params, const RunConfig& config) {
+  RunResult result;
+  if (auto loaded = load_for_benchmark(framework, model, params, config, result)) {
+    measure_loaded(*loaded, model, config, result);
+  }
+  return result;
 }
 
 }  // namespace infbench

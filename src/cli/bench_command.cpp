@@ -2,8 +2,11 @@
 // the full record (with raw latencies and the environment) as JSON with --json.
 #include <fmt/core.h>
 
+#include <type_traits>
+
 #include "commands.hpp"
 #include "infbench/ensemble_study.hpp"
+#include "infbench/registry.hpp"
 #include "infbench/report.hpp"
 #include "infbench/runner.hpp"
 #include "interrupt.hpp"
@@ -19,7 +22,6 @@ struct BenchOptions {
   RunConfig config;
   std::vector<std::string> inputs, input_shapes;
   std::string labels;
-  bool no_overlap = false;
 };
 
 Shape parse_shape(const std::string& text) {
@@ -46,7 +48,6 @@ Shape parse_shape(const std::string& text) {
 void run(BenchOptions o) {
   const Params params = o.m.to_params();
   o.config.scenario = parse_scenario(o.scenario);
-  o.config.overlap = !o.no_overlap;
   for (const auto& f : o.inputs) o.config.input_files.emplace_back(f);
   for (const auto& s : o.input_shapes) o.config.sample_shapes.push_back(parse_shape(s));
   check_writable("--json", o.json);
@@ -88,33 +89,16 @@ void add_bench_command(CLI::App& app) {
   o->m.add_to(*cmd, "Model file");
   cmd->add_option("--scenario", o->scenario, "offline | single-stream | multi-stream | server")
       ->capture_default_str();
-  auto& c = o->config;
-  cmd->add_option("--min-duration-s", c.min_duration_s, "Measured phase lasts at least this")
-      ->capture_default_str();
-  cmd->add_option("--min-queries", c.min_queries, "...and completes at least this many queries")
-      ->capture_default_str();
-  cmd->add_option("--max-duration-s", c.max_duration_s, "Hard stop of one measured phase")
-      ->capture_default_str();
-  cmd->add_option("--warmup-s", c.warmup_s, "Warm-up lasts at least this")->capture_default_str();
-  cmd->add_option("--warmup-queries", c.warmup_queries, "...and at least this many queries")
-      ->capture_default_str();
-  cmd->add_option("--samples-per-query", c.samples_per_query, "multi-stream query size")
-      ->capture_default_str();
-  cmd->add_option("--target-qps", c.target_qps, "server: Poisson arrival rate");
-  cmd->add_option("--latency-bound-ms", c.latency_bound_ms, "server: p99 bound for a VALID run");
-  cmd->add_flag("--find-peak", c.find_peak, "server: search the highest QPS meeting the bound");
-  cmd->add_option("--peak-step-s", c.peak_step_duration_s, "server --find-peak: seconds per step")
-      ->capture_default_str();
-  cmd->add_option("--repeat", c.repeat, "Measured phases (>= 2 gives 95% CIs)")
-      ->capture_default_str();
-  cmd->add_option("--seed", c.seed, "Seed of samples and arrivals")->capture_default_str();
-  cmd->add_option("--pool-samples", c.pool_samples, "Random samples held in memory")
-      ->capture_default_str();
-  cmd->add_flag("--no-overlap", o->no_overlap, "Prepare batches and compute in turn (no pipeline)");
-  cmd->add_option("--prep-us-per-sample", c.prep_us_per_sample,
-                  "Synthetic preparation cost per sample");
-  cmd->add_option("--idle-power-s", c.idle_power_s, "Idle baseline before measuring (power probes)")
-      ->capture_default_str();
+  // One flag per RunConfig field (run_config.hpp lists them); booleans also take --no-<flag>.
+  visit_fields(o->config, [&](const ConfigField& f, auto& member) {
+    const std::string flag(f.flag);
+    if constexpr (std::is_same_v<std::decay_t<decltype(member)>, bool>) {
+      cmd->add_flag(flag + ",!--no-" + flag.substr(2), member, std::string(f.help))
+          ->capture_default_str();
+    } else {
+      cmd->add_option(flag, member, std::string(f.help))->capture_default_str();
+    }
+  });
   cmd->add_option("--input", o->inputs, "Sample pool from .npy (one per model input, in order)");
   cmd->add_option("--input-shape", o->input_shapes, "Per-sample shape like 3x224x224 (per input)");
   cmd->add_option("--labels", o->labels,

@@ -2,6 +2,7 @@
 #include <fmt/core.h>
 
 #include <map>
+#include <optional>
 
 #include "infbench/error.hpp"
 
@@ -55,7 +56,7 @@ void add_report_commands(CLI::App& app) {
   });
 
   struct CompareArgs {
-    std::string db;
+    std::string db, candidate_db;
     std::int64_t baseline = 0, candidate = 0;
   };
   auto c = std::make_shared<CompareArgs>();
@@ -64,8 +65,15 @@ void add_report_commands(CLI::App& app) {
   compare->add_option("db", c->db, "SQLite results database")->required()->check(CLI::ExistingFile);
   compare->add_option("--baseline", c->baseline, "Run id of the baseline")->required();
   compare->add_option("--candidate", c->candidate, "Run id of the candidate")->required();
+  compare
+      ->add_option("--candidate-db", c->candidate_db,
+                   "The candidate run is in this database (two runs of one plan elsewhere)")
+      ->check(CLI::ExistingFile);
   compare->callback([c] {
     ResultStore store(c->db);
+    std::optional<ResultStore> other;
+    if (!c->candidate_db.empty()) other.emplace(c->candidate_db);
+    ResultStore& cand_store = other ? *other : store;
     std::map<std::string, nlohmann::json> base;
     for (const auto& row : store.point_rows(c->baseline)) {
       if (row.at("status") == "ok") base[row.at("point_id")] = row;
@@ -78,12 +86,12 @@ void add_report_commands(CLI::App& app) {
     std::map<std::string, int> verdicts;
     fmt::print("{:<60} {:>12} {:>12} {:>8} {:>20}  {}\n", "point", "baseline s/s", "candidate s/s",
                "ratio", "95% CI", "verdict");
-    for (const auto& row : store.point_rows(c->candidate)) {
+    for (const auto& row : cand_store.point_rows(c->candidate)) {
       const auto it = base.find(row.at("point_id"));
       if (it == base.end() || row.at("status") != "ok") continue;
       ++matched;
       auto b = store.repeat_throughputs(c->baseline, it->first);
-      auto k = store.repeat_throughputs(c->candidate, it->first);
+      auto k = cand_store.repeat_throughputs(c->candidate, it->first);
       if (b.empty()) b = {it->second.at("throughput_samples_per_s").get<double>()};
       if (k.empty()) k = {row.at("throughput_samples_per_s").get<double>()};
       const auto result = compare_throughput(b, k, 42);
@@ -100,7 +108,9 @@ void add_report_commands(CLI::App& app) {
     std::string summary;
     for (const auto& [v, n] : verdicts)
       summary += fmt::format("{}{} {}", summary.empty() ? "" : ", ", n, v);
-    fmt::print("{} matched points: {}\n", matched, summary);
+    const int moved = verdicts["faster"] + verdicts["slower"];
+    fmt::print("{} matched points: {}; {} moved beyond their 95% intervals\n", matched, summary,
+               moved);
   });
 }
 

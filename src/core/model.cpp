@@ -211,6 +211,19 @@ Settings Model::effective_settings() const {
   return settings;
 }
 
+int Model::device() const {
+  for (const auto& [key, value] : backend_->effective_settings()) {
+    if (key != "device") continue;
+    try {
+      std::size_t used = 0;
+      const int device = std::stoi(value, &used);
+      if (used == value.size()) return device;
+    } catch (const std::exception&) {  // e.g. "simulated-gpu0": not a device number
+    }
+  }
+  return requested_.device;
+}
+
 void Model::set_batch_size(int batch_size) {
   if (batch_size < 1) {
     throw Error(ErrorKind::invalid_argument,

@@ -6,6 +6,7 @@
 
 #include "infbench/ensemble_study.hpp"
 #include "infbench/npy.hpp"
+#include "infbench/registry.hpp"
 
 namespace infbench {
 namespace {

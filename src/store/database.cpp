@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <set>
 
 #include "infbench/error.hpp"
 #include "infbench/report.hpp"
@@ -139,6 +140,16 @@ ResultStore::ResultStore(const std::filesystem::path& path) : path_(path) {
   });
   exec("CREATE TABLE IF NOT EXISTS metrics(run_id INTEGER, point_id TEXT" + columns +
        ", PRIMARY KEY(run_id, point_id))");
+  // A database written before a record field existed gets its column (NULL: not measured then).
+  std::set<std::string> present;
+  Statement info(db_, "PRAGMA table_info(metrics)");
+  while (info.step())
+    present.insert(reinterpret_cast<const char*>(sqlite3_column_text(info.get(), 1)));
+  visit_fields(prototype, [&](const char* name, const auto& field) {
+    const std::string column = std::string("m_") + name;
+    if (!present.contains(column))
+      exec("ALTER TABLE metrics ADD COLUMN \"" + column + "\" " + sql_type(field));
+  });
   exec(
       "CREATE TABLE IF NOT EXISTS repeats(run_id INTEGER, point_id TEXT, repeat INTEGER, "
       "throughput_samples_per_s REAL, latency_p99_ms REAL, duration_s REAL, PRIMARY KEY(run_id, "

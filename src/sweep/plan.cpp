@@ -2,11 +2,13 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <optional>
 #include <set>
 #include <sstream>
+#include <type_traits>
 
 #include "../core/file_key.hpp"
 #include "../core/yaml_error.hpp"
@@ -20,10 +22,6 @@ namespace {
 const std::set<std::string> kTopKeys = {"name",        "models_dir", "models",  "frameworks",
                                         "batch_sizes", "devices",    "threads", "scenarios",
                                         "measure",     "timeout_s",  "exclude"};
-const std::set<std::string> kMeasureKeys = {
-    "min_duration_s",    "min_queries", "max_duration_s",   "warmup_s", "warmup_queries",
-    "samples_per_query", "target_qps",  "latency_bound_ms", "repeat",   "seed",
-    "pool_samples",      "overlap",     "idle_power_s"};
 // Settings a framework entry may list that are Params fields; other keys are framework options.
 const std::set<std::string> kParamKeys = {"optimization", "precision", "cache_dir", "file"};
 
@@ -67,39 +65,50 @@ double number(const std::filesystem::path& path, const YAML::Node& node, const s
   }
 }
 
-RunConfig read_measure(const std::filesystem::path& path, const YAML::Node& node) {
+// Plan defaults are shorter than the bench command's: a sweep has many points.
+RunConfig plan_defaults() {
   RunConfig c;
   c.min_duration_s = 3;
-  c.min_queries = 3;
   c.warmup_s = 0.5;
   c.warmup_queries = 1;
-  c.max_duration_s = 120;
+  return c;
+}
+
+template <class T>
+void read_setting(const std::filesystem::path& path, const YAML::Node& node,
+                  const std::string& field, T& into) {
+  if constexpr (std::is_same_v<T, bool>) {
+    try {
+      into = node.as<bool>();
+    } catch (const YAML::Exception&) {
+      PlanError(path, node).fail(field, "expected true or false");
+    }
+  } else {
+    const double v = number(path, node, field);
+    if constexpr (std::is_integral_v<T>) {
+      if (v != std::floor(v) || v < 0)
+        PlanError(path, node).fail(field, "expected an integer >= 0");
+    }
+    into = static_cast<T>(v);
+  }
+}
+
+RunConfig read_measure(const std::filesystem::path& path, const YAML::Node& node) {
+  RunConfig c = plan_defaults();
   if (!node) return c;
   if (!node.IsMap()) PlanError(path, node).fail("measure", "expected a mapping of settings");
   for (const auto& kv : node) {
     const auto key = kv.first.as<std::string>();
-    if (!kMeasureKeys.contains(key)) {
+    bool known = false;
+    visit_fields(c, [&](const ConfigField& f, auto& member) {
+      if (f.name != key) return;
+      known = true;
+      read_setting(path, kv.second, "measure." + key, member);
+    });
+    if (!known) {
       PlanError(path, kv.first)
-          .fail("measure." + key,
-                "unknown setting; valid: min_duration_s, min_queries, "
-                "max_duration_s, warmup_s, warmup_queries, "
-                "samples_per_query, target_qps, latency_bound_ms, "
-                "repeat, seed, pool_samples, overlap, idle_power_s");
+          .fail("measure." + key, "unknown setting; valid: " + config_field_names());
     }
-    const double v = key == "overlap" ? 0 : number(path, kv.second, "measure." + key);
-    if (key == "min_duration_s") c.min_duration_s = v;
-    if (key == "min_queries") c.min_queries = static_cast<std::int64_t>(v);
-    if (key == "max_duration_s") c.max_duration_s = v;
-    if (key == "warmup_s") c.warmup_s = v;
-    if (key == "warmup_queries") c.warmup_queries = static_cast<std::int64_t>(v);
-    if (key == "samples_per_query") c.samples_per_query = static_cast<std::int64_t>(v);
-    if (key == "target_qps") c.target_qps = v;
-    if (key == "latency_bound_ms") c.latency_bound_ms = v;
-    if (key == "repeat") c.repeat = static_cast<int>(v);
-    if (key == "seed") c.seed = static_cast<std::uint64_t>(v);
-    if (key == "pool_samples") c.pool_samples = static_cast<std::int64_t>(v);
-    if (key == "idle_power_s") c.idle_power_s = v;
-    if (key == "overlap") c.overlap = kv.second.as<bool>();
   }
   return c;
 }
@@ -188,18 +197,38 @@ void apply_override(YAML::Node root, const std::string& text) {
   }
 }
 
+// What defines a point (its id): the model, framework and settings, and (with_batch) the batch
+// size, scenario and the RunConfig fields marked Identity::yes, or when_not_default and set.
 std::string definition(const PlanPoint& p, bool with_batch) {
   std::ostringstream out;
-  out << p.model << '|' << p.framework << '|' << p.model_file.string() << '|' << p.params.device
-      << '|' << p.params.threads << '|' << p.params.precision << '|' << p.params.optimization << '|'
-      << p.params.cache_dir.string();
+  out << p.model << '|' << p.framework << '|' << p.model_file.string();
+  visit_fields(p.params, [&](const char* name, const auto& field) {
+    if (std::string_view(name) == "batch_size") return;
+    if constexpr (std::is_same_v<std::decay_t<decltype(field)>, std::filesystem::path>) {
+      out << '|' << field.string();
+    } else {
+      out << '|' << field;
+    }
+  });
   for (const auto& [k, v] : p.params.options) out << '|' << k << '=' << v;
   if (with_batch) {
-    const auto& c = p.config;
-    out << "|b" << p.params.batch_size << '|' << to_string(c.scenario) << '|' << c.min_duration_s
-        << '|' << c.min_queries << '|' << c.warmup_s << '|' << c.warmup_queries << '|'
-        << c.samples_per_query << '|' << c.target_qps << '|' << c.latency_bound_ms << '|'
-        << c.repeat << '|' << c.seed << '|' << c.overlap;
+    const RunConfig defaults = plan_defaults();
+    out << "|b" << p.params.batch_size << '|' << to_string(p.config.scenario);
+    visit_fields(p.config, [&](const ConfigField& f, const auto& member) {
+      if (f.identity == Identity::no) return;
+      if (f.identity == Identity::when_not_default) {
+        bool is_default = false;
+        visit_fields(defaults, [&](const ConfigField& g, const auto& d) {
+          if constexpr (std::is_same_v<decltype(d), decltype(member)>) {
+            if (g.name == f.name) is_default = d == member;
+          }
+        });
+        if (is_default) return;
+        out << '|' << f.name << '=' << member;
+        return;
+      }
+      out << '|' << member;
+    });
   }
   return out.str();
 }

@@ -3,7 +3,10 @@
 
 #include <cstdio>
 #include <iostream>
+#include <map>
+#include <type_traits>
 
+#include "infbench/registry.hpp"
 #include "infbench/report.hpp"
 #include "sweep.hpp"
 
@@ -23,36 +26,29 @@ void emit(const nlohmann::json& message) {
 
 }  // namespace
 
+// The worker's JSON carries every Params and RunConfig field through their visitors, so a
+// setting added there reaches the worker without being listed here.
 nlohmann::json point_to_json(const PlanPoint& p) {
-  const auto& c = p.config;
+  nlohmann::json params, config;
+  visit_fields(p.params, [&](const char* name, const auto& field) {
+    if constexpr (std::is_same_v<std::decay_t<decltype(field)>, std::filesystem::path>) {
+      params[name] = field.string();
+    } else {
+      params[name] = field;
+    }
+  });
+  params["options"] = p.params.options;
+  config["scenario"] = std::string(to_string(p.config.scenario));
+  visit_fields(p.config, [&](const ConfigField& f, const auto& member) {
+    config[std::string(f.name)] = member;
+  });
   return {{"id", p.id},
           {"group_id", p.group_id},
           {"model", p.model},
           {"framework", p.framework},
           {"model_file", p.model_file.string()},
-          {"params",
-           {{"batch_size", p.params.batch_size},
-            {"device", p.params.device},
-            {"threads", p.params.threads},
-            {"precision", p.params.precision},
-            {"optimization", p.params.optimization},
-            {"cache_dir", p.params.cache_dir.string()},
-            {"options", p.params.options}}},
-          {"config",
-           {{"scenario", std::string(to_string(c.scenario))},
-            {"min_duration_s", c.min_duration_s},
-            {"min_queries", c.min_queries},
-            {"max_duration_s", c.max_duration_s},
-            {"warmup_s", c.warmup_s},
-            {"warmup_queries", c.warmup_queries},
-            {"samples_per_query", c.samples_per_query},
-            {"target_qps", c.target_qps},
-            {"latency_bound_ms", c.latency_bound_ms},
-            {"repeat", c.repeat},
-            {"seed", c.seed},
-            {"pool_samples", c.pool_samples},
-            {"overlap", c.overlap},
-            {"idle_power_s", c.idle_power_s}}}};
+          {"params", params},
+          {"config", config}};
 }
 
 PlanPoint point_from_json(const nlohmann::json& j) {
@@ -62,29 +58,21 @@ PlanPoint point_from_json(const nlohmann::json& j) {
   p.model = j.at("model");
   p.framework = j.at("framework");
   p.model_file = j.at("model_file").get<std::string>();
-  const auto& pa = j.at("params");
-  p.params.batch_size = pa.at("batch_size");
-  p.params.device = pa.at("device");
-  p.params.threads = pa.at("threads");
-  p.params.precision = pa.at("precision");
-  p.params.optimization = pa.at("optimization");
-  p.params.cache_dir = pa.at("cache_dir").get<std::string>();
-  p.params.options = pa.at("options").get<std::map<std::string, std::string>>();
-  const auto& c = j.at("config");
-  p.config.scenario = parse_scenario(c.at("scenario"));
-  p.config.min_duration_s = c.at("min_duration_s");
-  p.config.min_queries = c.at("min_queries");
-  p.config.max_duration_s = c.at("max_duration_s");
-  p.config.warmup_s = c.at("warmup_s");
-  p.config.warmup_queries = c.at("warmup_queries");
-  p.config.samples_per_query = c.at("samples_per_query");
-  p.config.target_qps = c.at("target_qps");
-  p.config.latency_bound_ms = c.at("latency_bound_ms");
-  p.config.repeat = c.at("repeat");
-  p.config.seed = c.at("seed");
-  p.config.pool_samples = c.at("pool_samples");
-  p.config.overlap = c.at("overlap");
-  p.config.idle_power_s = c.at("idle_power_s");
+  const auto& params = j.at("params");
+  visit_fields(p.params, [&](const char* name, auto& field) {
+    using T = std::decay_t<decltype(field)>;
+    if constexpr (std::is_same_v<T, std::filesystem::path>) {
+      field = params.at(name).template get<std::string>();
+    } else {
+      field = params.at(name).template get<T>();
+    }
+  });
+  p.params.options = params.at("options").get<std::map<std::string, std::string>>();
+  const auto& config = j.at("config");
+  p.config.scenario = parse_scenario(config.at("scenario"));
+  visit_fields(p.config, [&](const ConfigField& f, auto& member) {
+    member = config.at(std::string(f.name)).template get<std::decay_t<decltype(member)>>();
+  });
   return p;
 }
 

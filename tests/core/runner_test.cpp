@@ -1,6 +1,7 @@
 // run_benchmark() end to end on the fake backend. Assertions are on counts, structure and the
 // record's contract, not on timings (performance claims live in bench/).
 #include "infbench/runner.hpp"
+#include "infbench/registry.hpp"
 
 #include <gtest/gtest.h>
 
@@ -77,7 +78,29 @@ TEST(Runner, ServerOverloadIsReportedNotWaitedFor) {
   EXPECT_EQ(r.status, "ok");
   EXPECT_NE(r.server_verdict.find("INVALID (target QPS not reached"), std::string::npos)
       << r.server_verdict;
-  EXPECT_LT(r.duration_s, 2.5);  // stopped at the backlog limit, well before min_duration_s
+  // Each repeat stopped at the backlog limit, well before min_duration_s.
+  ASSERT_EQ(r.repeats, 3);  // the default
+  EXPECT_LT(r.duration_s / static_cast<double>(r.repeats), 2.5);
+}
+
+TEST(Runner, RepeatsGiveACvAndStabilityFollowsItsBound) {
+  auto config = quick(Scenario::offline);
+  config.min_queries = 30;
+  config.max_repeat_cv = 1e-9;  // no two real repeats agree this well
+  const auto strict = run_benchmark("fake", "fake", fake_params(2, {{"delay_ms", "1"}}), config);
+  ASSERT_EQ(strict.record.repeats, 3);
+  ASSERT_TRUE(strict.record.throughput_cv.has_value());
+  EXPECT_GT(*strict.record.throughput_cv, 0);
+  EXPECT_EQ(strict.record.stable, std::optional<bool>(false));
+  EXPECT_NE(strict.record.warnings.find("repeats' throughput CV"), std::string::npos);
+
+  config.max_repeat_cv = 10;  // any CV passes: only the query count decides
+  config.min_duration_s = 0;
+  config.min_queries = 5;
+  const auto few = run_benchmark("fake", "fake", fake_params(2, {{"delay_ms", "1"}}), config);
+  ASSERT_LT(few.record.queries_completed, 3 * 30);
+  EXPECT_FALSE(few.record.stable.has_value()) << "fewer than 30 queries: not assessed";
+  EXPECT_NE(few.record.warnings.find("stability not assessed"), std::string::npos);
 }
 
 TEST(Runner, ServerAtAReachableRateIsValid) {

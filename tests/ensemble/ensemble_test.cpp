@@ -10,6 +10,7 @@
 #include <numeric>
 
 #include "infbench/ensemble.hpp"
+#include "infbench/registry.hpp"
 #include "infbench/runner.hpp"
 
 namespace infbench {

@@ -26,6 +26,9 @@ case "$check" in
     [[ $(q "$work/r.db" "select count(*) from points where status='ok'") == 12 ]] || fail "12 ok points"
     [[ $(q "$work/r.db" "select count(*) from metrics where m_throughput_samples_per_s > 0") == 12 ]] || fail "metrics"
     [[ $(q "$work/r.db" "select count(distinct point_id) from samples") == 12 ]] || fail "raw samples"
+    # Three repeats per point by default, each stored, with the CV across them.
+    [[ $(q "$work/r.db" "select count(*) from repeats") == 36 ]] || fail "3 repeats per point"
+    [[ $(q "$work/r.db" "select count(*) from metrics where m_repeats = 3 and m_throughput_cv >= 0") == 12 ]] || fail "throughput_cv"
     [[ $(q "$work/r.db" "select value from meta where key='schema_version'") == 3 ]] || fail "schema version"
     [[ $(q "$work/r.db" "select count(*) from points where host is not null and device_used like 'cpu[%'") == 12 ]] || fail "host and device on every point"
     [[ $(q "$work/r.db" "select count(*) from hosts") == 1 ]] || fail "host environment"
@@ -41,6 +44,11 @@ case "$check" in
     out=$("$bin" compare "$work/r.db" --baseline 2 --candidate 3)
     echo "$out" | tail -1
     echo "$out" | tail -1 | grep -q "12 matched points" || fail "compare"
+    echo "$out" | tail -1 | grep -q "moved beyond their 95% intervals" || fail "compare: moved count"
+    # The same plan run into another database: compared across the two files.
+    "$bin" sweep "$plans/fake-plan.yaml" --db "$work/r2.db" >/dev/null
+    out=$("$bin" compare "$work/r.db" --baseline 1 --candidate 1 --candidate-db "$work/r2.db")
+    echo "$out" | tail -1 | grep -q "12 matched points" || fail "compare --candidate-db: $out"
     ;;
   kill9_resume)
     # A slower plan; kill the whole sweep with SIGKILL once a few points are stored, then resume.

@@ -1,0 +1,115 @@
+#pragma once
+// How one benchmark run measures (docs/metrics.md). The settings are plain fields with units in
+// their names, listed once in visit_fields(): plan keys and their "valid:" message, the bench
+// command's flags, the sweep worker's JSON and the point definition (its stable id) all walk that
+// list, so a setting cannot be settable in one place and lost in another.
+#include <concepts>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "infbench/tensor.hpp"
+
+namespace infbench {
+
+enum class Scenario { offline, single_stream, multi_stream, server };
+std::string_view to_string(Scenario scenario);
+Scenario parse_scenario(const std::string& name);  // throws Error listing the valid names
+
+struct RunConfig {
+  Scenario scenario = Scenario::offline;  // a plan axis, not a measure key (plans: `scenarios`)
+  double min_duration_s = 5;              // the measured phase lasts at least this long...
+  std::int64_t min_queries = 30;          // ...and completes at least this many queries
+  double max_duration_s = 120;            // hard stop of one measured phase, whatever the minima
+  double warmup_s = 1;                    // warm-up lasts at least this long...
+  std::int64_t warmup_queries = 2;        // ...and at least this many queries
+  std::int64_t samples_per_query = 8;     // multi-stream query size
+  double target_qps = 0;                  // server: Poisson arrival rate
+  double latency_bound_ms = 0;            // server: p99 bound for validity (0 = none)
+  bool find_peak = false;                 // server: search the highest valid QPS
+  double peak_step_duration_s = 3;        // server: duration of each search step
+  int repeat = 3;                         // measured phases, each its own statistics
+  double max_repeat_cv = 0.03;            // repeats' throughput CV above this: stable=false
+  std::uint64_t seed = 1;                 // sample pool and arrival times
+  std::int64_t pool_samples = 64;         // distinct samples held in memory
+  bool overlap = true;                    // pipeline batch preparation with compute
+  double prep_us_per_sample = 0;          // synthetic preparation cost (pipeline experiments)
+  double idle_power_s = 1;                // idle baseline before measuring, where power is probed
+  std::vector<std::filesystem::path> input_files;  // .npy sample pool instead of random data
+  std::vector<Shape> sample_shapes;  // per-sample input shapes where the model records none
+};
+
+// Whether a setting is part of a point's definition (its stable id, docs/sweeps.md).
+enum class Identity {
+  no,                // how long or how it is observed: the same point, measured longer
+  yes,               // changes what is measured
+  when_not_default,  // added after ids were first stored: in the id only when set, so the ids of
+                     // points stored before it existed do not change
+};
+
+struct ConfigField {
+  std::string_view name;  // plan key (measure.<name>) and worker JSON key
+  std::string_view flag;  // bench command flag
+  std::string_view help;
+  Identity identity;
+};
+
+// The scalar settings of RunConfig, in one list. `v(field, member)` is called for each; Config is
+// RunConfig or const RunConfig. The scenario (an axis) and the input files are not in the list.
+template <class Config, class Visitor>
+  requires std::same_as<std::remove_const_t<Config>, RunConfig>
+void visit_fields(Config& c, Visitor&& v) {
+  using I = Identity;
+  v(ConfigField{"min_duration_s", "--min-duration-s", "Measured phase lasts at least this", I::yes},
+    c.min_duration_s);
+  v(ConfigField{"min_queries", "--min-queries",
+                "...and completes at least this many queries (fewer than 30: stability not judged)",
+                I::yes},
+    c.min_queries);
+  v(ConfigField{"max_duration_s", "--max-duration-s", "Hard stop of one measured phase", I::no},
+    c.max_duration_s);
+  v(ConfigField{"warmup_s", "--warmup-s", "Warm-up lasts at least this", I::yes}, c.warmup_s);
+  v(ConfigField{"warmup_queries", "--warmup-queries", "...and at least this many queries", I::yes},
+    c.warmup_queries);
+  v(ConfigField{"samples_per_query", "--samples-per-query", "multi-stream query size", I::yes},
+    c.samples_per_query);
+  v(ConfigField{"target_qps", "--target-qps", "server: Poisson arrival rate", I::yes},
+    c.target_qps);
+  v(ConfigField{"latency_bound_ms", "--latency-bound-ms", "server: p99 bound for a VALID run",
+                I::yes},
+    c.latency_bound_ms);
+  v(ConfigField{"find_peak", "--find-peak", "server: search the highest QPS meeting the bound",
+                I::when_not_default},
+    c.find_peak);
+  v(ConfigField{"peak_step_duration_s", "--peak-step-s", "server --find-peak: seconds per step",
+                I::when_not_default},
+    c.peak_step_duration_s);
+  v(ConfigField{"repeat", "--repeat", "Measured phases (>= 2 gives 95% CIs and a CV)", I::yes},
+    c.repeat);
+  v(ConfigField{"max_repeat_cv", "--max-repeat-cv",
+                "Repeats' throughput CV above this flags the point unstable", I::no},
+    c.max_repeat_cv);
+  v(ConfigField{"seed", "--seed", "Seed of samples and arrivals", I::yes}, c.seed);
+  v(ConfigField{"pool_samples", "--pool-samples", "Random samples held in memory", I::no},
+    c.pool_samples);
+  v(ConfigField{"overlap", "--overlap", "Prepare batches while the framework computes", I::yes},
+    c.overlap);
+  v(ConfigField{"prep_us_per_sample", "--prep-us-per-sample",
+                "Synthetic preparation cost per sample (pipeline experiments)",
+                I::when_not_default},
+    c.prep_us_per_sample);
+  v(ConfigField{"idle_power_s", "--idle-power-s", "Idle baseline before measuring (power probes)",
+                I::no},
+    c.idle_power_s);
+}
+
+// "min_duration_s, min_queries, ...": the valid measure keys, for error messages.
+std::string config_field_names();
+
+// Throws Error(invalid_argument) naming the setting when a value is out of range.
+void check_config(const RunConfig& config);
+
+}  // namespace infbench
