@@ -4,11 +4,14 @@
 //  * device -1: XLA's CPU plugin from PyPI (lammps-jax-pjrt-cpu, the path found at configure
 //    time, INFBENCH_XLA_CPU_PLUGIN);
 //  * device k >= 0: the CUDA plugin of jax (jax_plugins/xla_cuda13/xla_cuda_plugin.so, searched in
-//    the Python site-packages of the machine), or the plugin=<path> option. Verified on the GPU
-//    machine only: this machine has no GPU.
+//    the Python site-packages of the machine), or the plugin=<path> option. Written for the GPU
+//    machine and not yet run there (the development machine has no GPU):
+//    scripts/gpu/run_xla_gpu.sh is its first run.
 // Knobs: xla_flags (XLA debug options, per compile), GPU memory preallocation and fraction, the
 // allocator, and the compiled-executable cache (PJRT_Executable_Serialize/DeserializeAndLoad) in
-// params.cache_dir. Load phases: read, compile or deserialize (cache hit), cache_write, first_run.
+// params.cache_dir. Load phases: read, create_client, compile or deserialize (cache hit),
+// cache_write (miss), first_run. Each Backend has its own client (jax shares one per process):
+// with preallocate=on two co-located models each reserve memory_fraction.
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
@@ -208,7 +211,7 @@ class XlaBackend final : public Backend {
         (*INFBENCH_XLA_CPU_PLUGIN != '\0' ? INFBENCH_XLA_CPU_PLUGIN : "none found at build") +
         ") for device -1; GPUs through jax's CUDA 13 plugin (" +
         (cuda_plugin.empty() ? std::string("not found on this machine") : cuda_plugin.string()) +
-        "), verified on the GPU machine only. One file per precision and batch size (XLA "
+        "), not yet run on a GPU (scripts/gpu/run_xla_gpu.sh). One file per precision and batch size (XLA "
         "compiles static shapes). The CPU plugin sizes its thread pool itself (one thread per "
         "CPU the process may use): threads is reported, not set. The compiled-executable cache "
         "(cache_dir) is keyed on the file, plugin, device and xla_flags.";
@@ -240,7 +243,7 @@ class XlaBackend final : public Backend {
     }
     executable_.reset();
     client_.reset();
-    phases.mark("open_plugin");
+    phases.mark("create_client");  // and, at the first load, open the plugin
     // XLA logs through TensorFlow's logging: INFO lines ("cpu_device_count set via
     // create_options") on stderr unless this is set, as the TensorFlow adapter does.
     ::setenv("TF_CPP_MIN_LOG_LEVEL", "2", /*overwrite=*/0);
