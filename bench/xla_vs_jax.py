@@ -45,7 +45,7 @@ def run_infbench(args, path: Path, batch: int) -> dict:
 def jax_client(args):
     import jax
     if args.device >= 0:
-        return jax, jax.devices("cuda")[args.device]
+        return jax, jax.devices("gpu")[args.device]
     if args.jax_plugin != "builtin":
         from jax._src import xla_bridge
         xla_bridge.register_plugin("pjrt_cpu_plugin", library_path=args.jax_plugin,
