@@ -63,15 +63,31 @@ fs::path find_cuda_plugin() {
   return {};
 }
 
-// NVIDIA GPUs the driver lists, without loading a CUDA library.
+// NVIDIA GPUs the driver lists (/proc/driver/nvidia/gpus, else the /dev/nvidiaN nodes a container
+// is given), as CUDA_VISIBLE_DEVICES narrows them, without loading a CUDA library.
 std::vector<int> driver_gpus() {
-  std::vector<int> gpus;
   std::error_code ec;
   int count = 0;
   for (const auto& entry : fs::directory_iterator("/proc/driver/nvidia/gpus", ec)) {
     (void)entry;
-    gpus.push_back(count++);
+    ++count;
   }
+  if (count == 0) {
+    for (const auto& entry : fs::directory_iterator("/dev", ec)) {
+      const auto name = entry.path().filename().string();
+      if (name.size() > 6 && name.starts_with("nvidia") &&
+          name.find_first_not_of("0123456789", 6) == std::string::npos)
+        ++count;
+    }
+  }
+  if (const char* visible = std::getenv("CUDA_VISIBLE_DEVICES"); visible != nullptr) {
+    const std::string list = visible;
+    const int listed =
+        list.empty() ? 0 : 1 + static_cast<int>(std::count(list.begin(), list.end(), ','));
+    count = std::min(count, listed);
+  }
+  std::vector<int> gpus;
+  for (int i = 0; i < count; ++i) gpus.push_back(i);
   return gpus;
 }
 
