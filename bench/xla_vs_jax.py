@@ -120,10 +120,10 @@ def main() -> int:
         path = models / files[f"stablehlo_{args.precision}_b{batch}"]["path"]
         # The converter's export is reproducible: the same bytes as the file, or a stale file.
         exported = xla_zoo.export(net, batch, dtype, args.platform)
-        if exported.mlir_module_serialized != path.read_bytes():
-            sys.exit(f"{path}: not the program tools/xla_zoo.py exports now (another jax or "
-                     "converter version?): re-export it with --force")
-        print(f"[{path.name}] jax runs the same program, byte for byte", flush=True)
+        same = exported.mlir_module_serialized == path.read_bytes()
+        print(f"[{path.name}] jax runs the same program, byte for byte" if same else
+              f"[{path.name}] WARNING: the export differs in bytes from the file (another jax "
+              "or converter version?); the ratio compares two exports of one ONNX", flush=True)
         ours, jits = [], []
         for _ in range(args.rounds):  # alternated, so that a busy spell hits both sides
             mine = run_infbench(args, path, batch)
@@ -136,7 +136,7 @@ def main() -> int:
               f"(medians of {args.rounds}; {theirs['device']}, jax {theirs['jax']}), "
               f"ratio {ratio:.3f}", flush=True)
         print(json.dumps({"model": args.model, "precision": args.precision, "batch": batch,
-                          "same_program": True, "infbench_samples_per_s": ours,
+                          "same_program": same, "infbench_samples_per_s": ours,
                           "jax_samples_per_s": jits, "infbench_load_phases":
                           mine.get("load_phases"), "jax": theirs, "ratio": ratio}), flush=True)
     return 0
