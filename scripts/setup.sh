@@ -99,6 +99,20 @@ else
   echo "setup: PyPI frameworks present in $VENV"
 fi
 
+# XLA through PJRT: the CPU plugin and jax (tools/xla_zoo.py exports StableHLO) in a venv of their
+# own, .deps/venv-xla (jax pins its own numpy and ml_dtypes). Pinned in scripts/requirements-xla.txt;
+# CMake finds the plugin there and the PJRT C API header in .deps/venv's TensorFlow wheel.
+XLA_VENV="$PWD/.deps/venv-xla"
+XLA_REQS=scripts/requirements-xla.txt
+if [[ ! -x "$XLA_VENV/bin/python" ]] || ! cmp -s "$XLA_REQS" "$XLA_VENV/infbench-requirements.txt"; then
+  echo "setup: installing $(grep -cv '^#' "$XLA_REQS") PyPI packages into $XLA_VENV (~500 MB)"
+  [[ -x "$XLA_VENV/bin/python" ]] || /usr/bin/python3 -m venv "$XLA_VENV"
+  "$XLA_VENV/bin/pip" install --quiet --disable-pip-version-check -r "$XLA_REQS"
+  cp "$XLA_REQS" "$XLA_VENV/infbench-requirements.txt"
+else
+  echo "setup: XLA's CPU plugin and jax present in $XLA_VENV"
+fi
+
 if [[ $BUILD -eq 1 ]]; then
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" -DONNXRUNTIME_ROOT="$ORT_DIR" -DINFBENCH_WERROR=ON
   cmake --build build -j"$(nproc)" "${TARGET[@]}"

@@ -9,6 +9,9 @@ ORT_LIB=$($PY -c 'import onnxruntime, os, glob; print(sorted(glob.glob(os.path.j
 mkdir -p "$DEPS/onnxruntime/lib"
 ln -sf "$ORT_LIB" "$DEPS/onnxruntime/lib/libonnxruntime.so.1"
 ln -sf libonnxruntime.so.1 "$DEPS/onnxruntime/lib/libonnxruntime.so"
+# The PJRT C API header carried by fetch_deps.sh (the xla adapter); absent: no xla adapter.
+PJRT_INCLUDE=""
+[[ -f $DEPS/pjrt/include/xla/pjrt/c/pjrt_c_api.h ]] && PJRT_INCLUDE=$DEPS/pjrt/include
 say "torch $($PY -c 'import torch; print(torch.__version__)'), onnxruntime library $ORT_LIB"
 
 infbench_build_on_device() {
@@ -18,7 +21,8 @@ infbench_build_on_device() {
   cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_PREFIX_PATH="$TORCH_PREFIX;$DEPS/root/usr" -DONNXRUNTIME_ROOT="$DEPS/onnxruntime" \
     -DINFBENCH_CHARTJS="$DEPS/chartjs/chart.umd.js" -DINFBENCH_WITH_OPENCV=OFF \
-    -DINFBENCH_BUILD_BENCH="${INFBENCH_BENCH:-OFF}" -DINFBENCH_WERROR=OFF > "$OUT/build.log" 2>&1 ||
+    -DINFBENCH_BUILD_BENCH="${INFBENCH_BENCH:-OFF}" -DINFBENCH_WERROR=OFF \
+    ${PJRT_INCLUDE:+-DPJRT_C_API_INCLUDE_DIR="$PJRT_INCLUDE"} > "$OUT/build.log" 2>&1 ||
     { tail -40 "$OUT/build.log"; exit 1; }
   grep "infbench frameworks" "$OUT/build.log"
   cmake --build build-gpu -j 16 >> "$OUT/build.log" 2>&1 || { grep -E "error|Error" "$OUT/build.log" | head -40; exit 1; }

@@ -20,4 +20,8 @@ for deb in "$tmp"/*.deb; do dpkg -x "$deb" "$DEST/root"; done
 rm -rf "$DEST/root/usr/share/doc" "$DEST/root/usr/share/man" "$DEST/root/usr/src"
 cp .deps/onnxruntime/include/*.h "$DEST/onnxruntime/include/"
 cp .deps/chartjs/chart.umd.js "$DEST/chartjs/"
+# The PJRT C API header (the xla adapter; the GPU machine has the plugin but no header), from the
+# TensorFlow wheel setup.sh installed. build_on_device.sh passes it as PJRT_C_API_INCLUDE_DIR.
+pjrt_h=$(ls .deps/venv/lib/python3*/site-packages/tensorflow/include/xla/pjrt/c/pjrt_c_api.h | head -1)
+mkdir -p "$DEST/pjrt/include/xla/pjrt/c" && cp "$pjrt_h" "$DEST/pjrt/include/xla/pjrt/c/"
 du -sh "$DEST"

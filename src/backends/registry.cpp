@@ -27,6 +27,9 @@ std::unique_ptr<Backend> make_openvino_backend();
 #ifdef INFBENCH_WITH_TENSORFLOW
 std::unique_ptr<Backend> make_tensorflow_backend();
 #endif
+#ifdef INFBENCH_WITH_XLA
+std::unique_ptr<Backend> make_xla_backend();
+#endif
 
 namespace {
 
@@ -52,6 +55,10 @@ constexpr BackendEntry kBackends[] = {
 #ifdef INFBENCH_WITH_TENSORFLOW
     {"tensorflow", "TensorFlow SavedModel through the C API, CPU (.tf folder)",
      &make_tensorflow_backend},
+#endif
+#ifdef INFBENCH_WITH_XLA
+    {"xla", "XLA through the PJRT C API: StableHLO (.mlirbc), CPU and CUDA plugins",
+     &make_xla_backend},
 #endif
 };
 

@@ -2,6 +2,8 @@
 // What every adapter must do is in conformance_test.cpp, which iterates the registry.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include "infbench/model.hpp"
 #include "infbench/npy.hpp"
 #include "zoo_helpers.hpp"
@@ -162,6 +164,67 @@ TEST(OpenCvErrors, StaticBatchMismatchAndWrongFormat) {
               Model::load("opencv", model_file("resnet18", "resnet18.ts"), {});
             }).find("resnet18.ts: not a valid ONNX model"),
             std::string::npos);
+}
+#endif
+
+#ifdef INFBENCH_WITH_XLA
+std::filesystem::path xla_file(const std::string& model, int batch) {
+  return model_file(model, model + ".stablehlo.fp32.b" + std::to_string(batch) + ".mlirbc");
+}
+
+bool has_phase(const Model& m, const std::string& phase) {
+  for (const auto& [name, s] : m.load_timing().phases_s) {
+    if (name == phase) return true;
+  }
+  return false;
+}
+
+TEST(Xla, CompiledExecutableCacheMissThenHitGivesSameOutputs) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("infbench_xla_cache_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  const Tensor ref = read_npy(model_file("resnet18", "resnet18.sample_output.npy"));
+  const Tensor x = read_npy(model_file("resnet18", "resnet18.sample_input.npy"));
+  Params p;
+  p.batch_size = 8;
+  p.cache_dir = dir;
+  auto first = Model::load("xla", xla_file("resnet18", 8), p);
+  EXPECT_EQ(first.load_result().cache, CacheStatus::miss);
+  EXPECT_TRUE(has_phase(first, "compile") && has_phase(first, "cache_write"));
+  ASSERT_TRUE(std::filesystem::is_regular_file(first.load_result().cache_file));
+  auto second = Model::load("xla", xla_file("resnet18", 8), p);
+  EXPECT_EQ(second.load_result().cache, CacheStatus::hit);
+  EXPECT_TRUE(has_phase(second, "deserialize") && !has_phase(second, "compile"));
+  EXPECT_LE(relative_error(second.predict({{"input", x}}).front().tensor, ref), 1e-4);
+  // Other XLA options are another cache entry, and reach the compiler (a valid flag compiles).
+  p.options["xla_flags"] = "--xla_cpu_enable_fast_math=false";
+  auto third = Model::load("xla", xla_file("resnet18", 8), p);
+  EXPECT_EQ(third.load_result().cache, CacheStatus::miss);
+  EXPECT_LE(relative_error(third.predict({{"input", x}}).front().tensor, ref), 1e-4);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(XlaErrors, MissingPluginBadFlagsAndWrongPrecisionAreOneLine) {
+  Params p;
+  p.batch_size = 1;
+  const auto one_line = [](const std::string& message, const std::string& part) {
+    EXPECT_NE(message.find(part), std::string::npos) << message;
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  };
+  p.options["plugin"] = "/nonexistent/pjrt_plugin.so";
+  one_line(error_of([&] { Model::load("xla", xla_file("resnet18", 1), p); }),
+           "cannot open the PJRT plugin /nonexistent/pjrt_plugin.so");
+  p.options.erase("plugin");
+  p.options["xla_flags"] = "--xla_no_such_flag=1";
+  one_line(error_of([&] { Model::load("xla", xla_file("resnet18", 1), p); }),
+           "resnet18.stablehlo.fp32.b1.mlirbc: PJRT_Client_Compile");
+  p.options["xla_flags"] = "xla_cpu_enable_fast_math";
+  one_line(error_of([&] { Model::load("xla", xla_file("resnet18", 1), p); }),
+           "is not of the form --xla_name=value");
+  p.options.clear();
+  p.precision = "fp16";
+  one_line(error_of([&] { Model::load("xla", xla_file("resnet18", 1), p); }),
+           "was exported for precision fp32, not fp16");
 }
 #endif
 
