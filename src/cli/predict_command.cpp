@@ -303,6 +303,7 @@ void add_predict_command(CLI::App& app) {
   cmd->footer(kBatchingHelp);
   o->m.add_to(*cmd, "Model file (.onnx, .ts, ...)", true);
   auto* batch_size = cmd->get_option("--batch-size");
+  batch_size->default_str("");  // the model decides when it is left out
   batch_size->description(
       "Samples per framework call; default: the model's fixed batch, else 1; 0: no splitting, "
       "one call with the tensors as given");
