@@ -262,13 +262,18 @@ void run(PredictOptions o) {
   const auto outputs = model.predict(inputs, how);
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   const auto& ran = model.last_predict();
-  // Samples: the batched inputs' rows; one call with the tensors as given counts as one sample.
-  const auto samples = std::max<std::int64_t>(1, ran.samples);
+  // Samples: the batched inputs' rows; for one call with the tensors as given, the first input's
+  // rows (1 for a scalar), as a model that was not split sees them.
+  const auto& first = inputs.front().tensor;
+  const auto samples = ran.samples > 0         ? ran.samples
+                       : first.shape().empty() ? std::int64_t{1}
+                                               : std::max<std::int64_t>(1, first.batch());
   std::string whole;
   for (const auto& name : ran.whole_inputs) whole += (whole.empty() ? "" : ", ") + name;
   const std::string how_run =
       ran.samples == 0
-          ? fmt::format("1 call with the tensors as given")
+          ? fmt::format("1 call with the tensors as given ({} rows of the first input)",
+                        first.shape().empty() ? 0 : first.batch())
           : fmt::format("{} samples in {} call(s) of {}{}", ran.samples, ran.calls,
                         ran.rows_per_call, whole.empty() ? "" : "; whole to every call: " + whole);
   fmt::print("  predict {}: {:.3f}s ({:.2f} samples/s, one pass{})\n", how_run, seconds,
