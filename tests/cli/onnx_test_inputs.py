@@ -14,9 +14,9 @@ tensors to .npy with onnx.numpy_helper.to_array, runs
 and compares every output with np.testing.assert_allclose at the case's tolerances (ONNX's
 default rtol=1e-3, atol=1e-7, as onnx/backend/test/runner uses them), with equal shape and dtype.
 The cases are exactly-declared tensors: fixed batches (conv with batch 1), weights and broadcast
-operands as inputs (Gemm/MatMul, *_bcast), scalars, int64/int32/bool/float16 outputs and several
-outputs. ONNX Runtime runs each without --batch-size and with --batch-size 0 (no splitting): the
-outputs must be the same.
+operands as inputs (Gemm/MatMul, *_bcast), scalars, int64/int32/int8/bool/float16/float64
+outputs and several outputs. ONNX Runtime runs each without --batch-size and with --batch-size 0
+(no splitting): the outputs must be the same.
 
 Derived cases then split real samples (expected values from numpy, independently): a fixed
 batch of 1 with 5 samples (5 calls, the weight whole), a fixed batch of 2 with 5 samples (the last
@@ -25,7 +25,7 @@ and two dynamic inputs whose rows differ (refused in one line naming --batch-siz
 broadcast call).
 
 Skips, each printed with its reason: a case whose tensors have a dtype infbench does not read
-(float64, int8, ...); for OpenVINO, a case OpenVINO's own Python API cannot run or gets wrong
+(int16, uint16, ...); for OpenVINO, a case OpenVINO's own Python API cannot run or gets wrong
 (checked directly, without infbench). ONNX Runtime must pass every case listed (they were chosen
 among those ONNX Runtime 1.29 implements), so a failure there is a failure.
 Exit 0 when no case failed.
@@ -65,12 +65,17 @@ CASES = [
     # float16, uint8 (with scalar zero points)
     "test_max_float16", "test_isnan_float16", "test_qlinearmatmul_2D_uint8_float16",
     "test_matmulinteger",
+    # float64, int8 (and int16, which infbench does not read: skipped, with the reason)
+    "test_max_float64", "test_cumsum_2d_axis_0", "test_eyelike_with_dtype", "test_add_int8",
+    "test_greater_int8", "test_qlinearmatmul_2D_int8_float32", "test_bitwise_or_i16_4d",
+    "test_add_int16",
     # several outputs
     "test_split_equal_parts_2d", "test_split_variable_parts_1d_opset18",
     "test_split_1d_uneven_split_opset18", "test_top_k", "test_top_k_same_values_2d",
 ]
 # What infbench's .npy reader and Tensor hold (include/infbench/tensor.hpp).
-READABLE = {np.dtype(t) for t in ("float32", "float16", "int64", "int32", "uint8", "bool")}
+READABLE = {np.dtype(t) for t in ("float32", "float16", "float64", "int64", "int32", "int8",
+                                   "uint8", "bool")}
 
 binary, out_dir = sys.argv[1], Path(sys.argv[2])
 info = json.loads(subprocess.run([binary, "info", "--json"], check=True, capture_output=True,
