@@ -21,6 +21,18 @@ struct PredictOptions {
   // Optional preparation of each assembled batch, in place on its host tensors (`rows` real
   // samples; a fixed-batch model's padding rows follow). Runs on the pipeline's batcher thread.
   std::function<void(std::vector<Tensor>& batch, std::int64_t rows)> prepare;
+  // false: no splitting, one framework call with the tensors as given (`predict --batch-size 0`).
+  bool split = true;
+  // > 0: stop after this many framework calls (warm-up); the outputs then cover those calls only.
+  int max_batches = 0;
+};
+
+// What the last predict() ran, for reports.
+struct PredictSummary {
+  std::int64_t calls = 0;                 // framework calls
+  std::int64_t samples = 0;               // rows of the batched inputs; 0: none was split
+  std::int64_t rows_per_call = 0;         // rows passed to each split call (padding included)
+  std::vector<std::string> whole_inputs;  // passed whole to every call
 };
 
 struct LoadTiming {
@@ -41,12 +53,20 @@ class Model {
   static Model load(std::string_view framework, const std::filesystem::path& path,
                     const Params& params);
 
-  // Splits `inputs` (matched by name; a single unnamed input goes to a single-input model) into
-  // batches of batch_size, handles a partial last batch (padding for static-batch models) and
-  // returns the outputs for all samples in order. Runs on the batching pipeline (core/pipeline):
-  // the inputs are copied once into its sample pool, and the preparation and host-to-device copy
-  // of the next batch overlap the current batch's compute (options.overlap).
+  // Splits the batched ones of `inputs` (matched by name; a single unnamed input goes to a
+  // single-input model) into batches and returns the outputs for all samples in order. Which
+  // inputs are batched is decided from the declared shapes (core/batch_plan.hpp): an input whose
+  // first dimension is dynamic, or fixed at F but given with another number of rows, is split
+  // (into batches of F for a fixed batch, the last padded and the padding dropped; else of
+  // batch_size); a scalar or an input given exactly as declared goes whole to every call. Outputs
+  // whose first dimension is the call's rows are concatenated; others are the first call's.
+  // No batched input (or options.split false): one call with the tensors as given, outputs as
+  // returned. When every input is batched, runs on the batching pipeline (core/pipeline): the
+  // inputs are copied once into its sample pool, and the preparation and host-to-device copy of
+  // the next batch overlap the current batch's compute (options.overlap); with whole inputs, the
+  // calls run one after the other on host tensors.
   NamedTensors predict(const NamedTensors& inputs, const PredictOptions& options = {});
+  const PredictSummary& last_predict() const { return last_predict_; }
 
   // One framework call on an already-assembled batch (inputs in signature order). For harnesses
   // that assemble batches themselves; no splitting, no padding.
@@ -67,6 +87,8 @@ class Model {
   const BackendInfo& info() const { return info_; }
   const LoadResult& load_result() const { return load_result_; }
   const LoadTiming& load_timing() const { return load_timing_; }
+  // The batch size in force: the one requested, or (Params::batch_size 0) the model's fixed batch,
+  // else 1.
   int batch_size() const { return batch_size_; }
   // The device in force after load (-1 = CPU): the adapter's effective "device" where it reports
   // one as a number, else the requested one. Harnesses read this one, not Params::device.
@@ -78,6 +100,11 @@ class Model {
  private:
   Model() = default;
   std::vector<TensorView> ordered_inputs(const NamedTensors& inputs) const;
+  NamedTensors predict_pipelined(std::span<const TensorView> ordered, std::int64_t samples,
+                                 std::int64_t fixed_batch, const PredictOptions& options);
+  NamedTensors predict_in_turn(std::span<const TensorView> ordered,
+                               const std::vector<bool>& batched, std::int64_t samples,
+                               std::int64_t fixed_batch, const PredictOptions& options);
 
   std::unique_ptr<Backend> backend_;
   BackendInfo info_;
@@ -85,6 +112,7 @@ class Model {
   LoadResult load_result_;
   LoadTiming load_timing_;
   int batch_size_ = 1;
+  PredictSummary last_predict_;
 };
 
 // Checks params against a backend's declared abilities; throws Error naming the field.

@@ -12,9 +12,11 @@
 namespace infbench {
 
 struct Params {
-  int batch_size = 1;  // samples per framework call; predict() splits its input into these
-  int device = -1;     // -1 = CPU, k >= 0 = GPU k
-  int threads = 0;     // compute threads; 0 = one per logical CPU (resolved at load)
+  // Samples per framework call; predict() splits its input into these. 0: the model's own (its
+  // fixed batch, else 1), what `infbench predict` asks when no --batch-size is given.
+  int batch_size = 1;
+  int device = -1;  // -1 = CPU, k >= 0 = GPU k
+  int threads = 0;  // compute threads; 0 = one per logical CPU (resolved at load)
   std::string precision = "fp32";
   std::string optimization;         // framework graph-optimisation level; empty = its default
   std::filesystem::path cache_dir;  // optimised-model cache; empty = no cache

@@ -12,7 +12,18 @@
 
 namespace infbench {
 
-enum class DType : std::uint8_t { float32, float16, bfloat16, int64, int32, uint8, boolean };
+// New types are appended: the numeric values stay as they were.
+enum class DType : std::uint8_t {
+  float32,
+  float16,
+  bfloat16,
+  int64,
+  int32,
+  uint8,
+  boolean,
+  float64,
+  int8
+};
 
 std::size_t dtype_size(DType dtype);
 std::string_view to_string(DType dtype);
@@ -30,6 +41,8 @@ constexpr std::optional<DType> dtype_of() {
   if constexpr (std::is_same_v<T, std::int32_t>) return DType::int32;
   if constexpr (std::is_same_v<T, std::uint8_t>) return DType::uint8;
   if constexpr (std::is_same_v<T, bool>) return DType::boolean;
+  if constexpr (std::is_same_v<T, double>) return DType::float64;
+  if constexpr (std::is_same_v<T, std::int8_t>) return DType::int8;
   return std::nullopt;  // float16/bfloat16 are accessed as std::uint16_t bit patterns
 }
 

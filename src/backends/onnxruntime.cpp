@@ -20,7 +20,7 @@ struct TypeRow {
   ONNXTensorElementDataType onnx;
   DType dtype;
 };
-constexpr std::array<TypeRow, 7> kTypes{{
+constexpr std::array<TypeRow, 9> kTypes{{
     {ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, DType::float32},
     {ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16, DType::float16},
     {ONNX_TENSOR_ELEMENT_DATA_TYPE_BFLOAT16, DType::bfloat16},
@@ -28,6 +28,8 @@ constexpr std::array<TypeRow, 7> kTypes{{
     {ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32, DType::int32},
     {ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8, DType::uint8},
     {ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL, DType::boolean},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE, DType::float64},
+    {ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8, DType::int8},
 }};
 
 DType to_dtype(ONNXTensorElementDataType type, const std::string& tensor_name) {

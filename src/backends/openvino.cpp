@@ -28,7 +28,7 @@ struct TypeRow {
   ov::element::Type_t ov;
   DType dtype;
 };
-constexpr std::array<TypeRow, 7> kTypes{{
+constexpr std::array<TypeRow, 9> kTypes{{
     {ov::element::Type_t::f32, DType::float32},
     {ov::element::Type_t::f16, DType::float16},
     {ov::element::Type_t::bf16, DType::bfloat16},
@@ -36,6 +36,8 @@ constexpr std::array<TypeRow, 7> kTypes{{
     {ov::element::Type_t::i32, DType::int32},
     {ov::element::Type_t::u8, DType::uint8},
     {ov::element::Type_t::boolean, DType::boolean},
+    {ov::element::Type_t::f64, DType::float64},
+    {ov::element::Type_t::i8, DType::int8},
 }};
 
 DType to_dtype(const ov::element::Type& type, const std::string& tensor_name) {

@@ -151,7 +151,7 @@ struct TypeRow {
   TF_DataType tf;
   DType dtype;
 };
-constexpr std::array<TypeRow, 7> kTypes{{
+constexpr std::array<TypeRow, 9> kTypes{{
     {TF_FLOAT, DType::float32},
     {TF_HALF, DType::float16},
     {TF_BFLOAT16, DType::bfloat16},
@@ -159,6 +159,8 @@ constexpr std::array<TypeRow, 7> kTypes{{
     {TF_INT32, DType::int32},
     {TF_UINT8, DType::uint8},
     {TF_BOOL, DType::boolean},
+    {TF_DOUBLE, DType::float64},
+    {TF_INT8, DType::int8},
 }};
 
 DType to_dtype(std::uint64_t type, const std::string& tensor_name) {

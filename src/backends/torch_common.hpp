@@ -21,7 +21,7 @@ struct TypeRow {
   c10::ScalarType torch;
   DType dtype;
 };
-inline constexpr std::array<TypeRow, 7> kTypes{{
+inline constexpr std::array<TypeRow, 9> kTypes{{
     {c10::ScalarType::Float, DType::float32},
     {c10::ScalarType::Half, DType::float16},
     {c10::ScalarType::BFloat16, DType::bfloat16},
@@ -29,6 +29,8 @@ inline constexpr std::array<TypeRow, 7> kTypes{{
     {c10::ScalarType::Int, DType::int32},
     {c10::ScalarType::Byte, DType::uint8},
     {c10::ScalarType::Bool, DType::boolean},
+    {c10::ScalarType::Double, DType::float64},
+    {c10::ScalarType::Char, DType::int8},
 }};
 
 inline c10::ScalarType to_torch(DType dtype) {

@@ -20,6 +20,7 @@ namespace {
 
 struct PredictOptions {
   ModelOptions m;
+  bool batch_size_given = false;  // --batch-size on the command line
   std::vector<std::string> inputs;
   std::vector<std::string> outputs;
   int warmup_batches = 0;
@@ -31,6 +32,12 @@ std::pair<std::string, std::string> split_named(const std::string& text) {
   const auto eq = text.find('=');
   if (eq == std::string::npos) return {"", text};
   return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
+infbench::PredictOptions first_call_only() {
+  infbench::PredictOptions first;
+  first.max_batches = 1;
+  return first;
 }
 
 // Refuse an unwritable output before any work, so a failure leaves no partial result.
@@ -78,7 +85,9 @@ std::vector<std::pair<std::string, std::filesystem::path>> output_files(
 }
 
 void print_top1(const Tensor& logits) {
-  if (logits.shape().size() != 2 || logits.shape()[1] < 2) return;
+  const bool floating = logits.dtype() == DType::float32 || logits.dtype() == DType::float16 ||
+                        logits.dtype() == DType::bfloat16;
+  if (!floating || logits.shape().size() != 2 || logits.shape()[1] < 2) return;
   const auto values = logits.to_float();
   const auto classes = static_cast<std::size_t>(logits.shape()[1]);
   const auto rows = std::min<std::int64_t>(logits.shape()[0], 8);
@@ -95,6 +104,7 @@ void print_top1(const Tensor& logits) {
 // `infbench bench` supersedes it for real benchmarks.
 void write_report(const PredictOptions& o, const Model& model, double first_inference_s,
                   double predict_s, std::int64_t samples) {
+  const auto& ran = model.last_predict();
   nlohmann::ordered_json phases = nlohmann::ordered_json::object();
   for (const auto& [phase, s] : model.load_timing().phases_s) phases[phase] = s;
   nlohmann::ordered_json effective = nlohmann::ordered_json::object();
@@ -112,6 +122,9 @@ void write_report(const PredictOptions& o, const Model& model, double first_infe
       {"first_inference_s",
        first_inference_s < 0 ? nlohmann::json(nullptr) : nlohmann::json(first_inference_s)},
       {"samples", samples},
+      {"calls", ran.calls},
+      {"rows_per_call", ran.rows_per_call},
+      {"whole_inputs", ran.whole_inputs},
       {"predict_s", predict_s},
       {"throughput_samples_per_s", static_cast<double>(samples) / predict_s}};
   std::ofstream out(o.report);
@@ -146,15 +159,7 @@ void run_data_parallel(PredictOptions& o, const NamedTensors& inputs) {
   for (auto& model : models) {
     fmt::print("  device {}: load {:.3f}s\n", model.requested().device,
                model.load_timing().total_s);
-    for (int i = 0; i < o.warmup_batches; ++i) {
-      NamedTensors first;
-      for (const auto& in : inputs) {
-        first.push_back(
-            {in.name, in.tensor.slice_batch(
-                          0, std::min<std::int64_t>(in.tensor.batch(), model.batch_size()))});
-      }
-      model.predict(first);
-    }
+    for (int i = 0; i < o.warmup_batches; ++i) model.predict(inputs, first_call_only());
   }
   const auto parallel = predict_data_parallel(models, inputs);
   const auto samples = inputs.front().tensor.batch();
@@ -201,7 +206,15 @@ void run_data_parallel(PredictOptions& o, const NamedTensors& inputs) {
 
 void run(PredictOptions o) {
   using Clock = std::chrono::steady_clock;
+  // No --batch-size: the model's own (a fixed batch, else 1). --batch-size 0: the model's own
+  // too, and one call with the tensors as given.
+  if (!o.batch_size_given) o.m.params.batch_size = 0;
   const Params params = o.m.to_params();
+  if (o.batch_size_given && params.batch_size == 0 && o.m.devices.size() > 1) {
+    throw Error(ErrorKind::invalid_argument,
+                "--batch-size 0 runs one call with the tensors as given: it cannot be split "
+                "across several --device; give one device or a batch size");
+  }
 
   // Refuse unwritable destinations before any work.
   for (const auto& spec : o.outputs) check_writable(split_named(spec).second);
@@ -230,17 +243,15 @@ void run(PredictOptions o) {
   for (const auto& [k, v] : model.effective_settings()) settings += fmt::format(" {}={}", k, v);
   fmt::print("  effective:{}\n", settings);
 
+  infbench::PredictOptions how;
+  how.split = o.m.params.batch_size != 0 || !o.batch_size_given;
   double first_inference_s = -1;
   if (o.warmup_batches > 0) {
-    NamedTensors first;
-    for (const auto& in : inputs) {
-      first.push_back(
-          {in.name, in.tensor.slice_batch(
-                        0, std::min<std::int64_t>(in.tensor.batch(), model.batch_size()))});
-    }
+    auto first = first_call_only();
+    first.split = how.split;
     for (int i = 0; i < o.warmup_batches; ++i) {
       const auto start = Clock::now();
-      model.predict(first);
+      model.predict(inputs, first);
       if (i == 0) {
         first_inference_s = std::chrono::duration<double>(Clock::now() - start).count();
         fmt::print("  first inference {:.3f}s\n", first_inference_s);
@@ -248,11 +259,25 @@ void run(PredictOptions o) {
     }
   }
   const auto start = Clock::now();
-  const auto outputs = model.predict(inputs);
+  const auto outputs = model.predict(inputs, how);
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  const auto samples = inputs.front().tensor.batch();
-  fmt::print("  predict {} samples, batch {}: {:.3f}s ({:.2f} samples/s, one pass{})\n", samples,
-             model.batch_size(), seconds, static_cast<double>(samples) / seconds,
+  const auto& ran = model.last_predict();
+  // Samples: the batched inputs' rows; for one call with the tensors as given, the first input's
+  // rows (1 for a scalar), as a model that was not split sees them.
+  const auto& first = inputs.front().tensor;
+  const auto samples = ran.samples > 0         ? ran.samples
+                       : first.shape().empty() ? std::int64_t{1}
+                                               : std::max<std::int64_t>(1, first.batch());
+  std::string whole;
+  for (const auto& name : ran.whole_inputs) whole += (whole.empty() ? "" : ", ") + name;
+  const std::string how_run =
+      ran.samples == 0
+          ? fmt::format("1 call with the tensors as given ({} rows of the first input)",
+                        first.shape().empty() ? 0 : first.batch())
+          : fmt::format("{} samples in {} call(s) of {}{}", ran.samples, ran.calls,
+                        ran.rows_per_call, whole.empty() ? "" : "; whole to every call: " + whole);
+  fmt::print("  predict {}: {:.3f}s ({:.2f} samples/s, one pass{})\n", how_run, seconds,
+             static_cast<double>(samples) / seconds,
              o.warmup_batches > 0 ? fmt::format(" after {} warm-up batches", o.warmup_batches)
                                   : ", no warm-up");
   write_outputs(files, outputs);
@@ -262,19 +287,41 @@ void run(PredictOptions o) {
   }
 }
 
+// The rule of Model::predict (src/core/batch_plan.hpp), for --help.
+constexpr const char* kBatchingHelp = R"(Batching:
+  An input is split into batches when the model declares its first dimension dynamic, or fixed
+  at F while the tensor has another number of rows (then every call gets F rows: the last one is
+  padded with zero rows and their outputs dropped). A scalar, or an input given exactly with its
+  declared shape (weights, broadcast operands, one fixed batch), goes whole to every call. With no
+  --batch-size a fixed batch is taken from the model; --batch-size 0 runs one call with every
+  tensor as given. Outputs whose first dimension is the call's rows are joined over the calls;
+  others are the first call's. Ambiguous inputs (split inputs with different row counts) are
+  refused naming the input and the fix.
+  OpenVINO's default batch_shape=static gives dynamic first dimensions the batch size at load:
+  with --batch-size 0 and a dynamic input of more than one row, add --set batch_shape=dynamic.)";
+
 }  // namespace
 
 void add_predict_command(CLI::App& app) {
   auto o = std::make_shared<PredictOptions>();
   auto* cmd = app.add_subcommand("predict", "Run .npy inputs through a model with one framework");
+  cmd->footer(kBatchingHelp);
   o->m.add_to(*cmd, "Model file (.onnx, .ts, ...)", true);
+  auto* batch_size = cmd->get_option("--batch-size");
+  batch_size->default_str("");  // the model decides when it is left out
+  batch_size->description(
+      "Samples per framework call; default: the model's fixed batch, else 1; 0: no splitting, "
+      "one call with the tensors as given");
   cmd->add_option("--input", o->inputs, "[name=]file.npy (repeatable)")->required();
   cmd->add_option("--output", o->outputs, "[name=]file.npy (repeatable)")->required();
   cmd->add_option("--warmup", o->warmup_batches, "Batches run before the timed predict")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--report", o->report, "Write load/predict timings and settings as JSON");
-  cmd->callback([o] { run(*o); });
+  cmd->callback([o, batch_size] {
+    o->batch_size_given = batch_size->count() > 0;
+    run(*o);
+  });
 }
 
 }  // namespace infbench::cli

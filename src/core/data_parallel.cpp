@@ -1,5 +1,6 @@
 #include "infbench/data_parallel.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <latch>
@@ -7,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "batch_plan.hpp"
 #include "infbench/error.hpp"
 
 namespace infbench {
@@ -74,6 +76,28 @@ std::vector<std::pair<std::int64_t, std::int64_t>> split_samples(std::int64_t sa
 DataParallelResult predict_data_parallel(std::vector<Model>& models, const NamedTensors& inputs) {
   if (models.empty() || inputs.empty())
     throw Error(ErrorKind::invalid_argument, "data-parallel predict: no model or no input");
+  // Every input is split by rows across the devices: an input Model::predict would pass whole
+  // (a weight, a scalar, a fixed batch given once) cannot be, so it is refused, not cut.
+  const auto& specs = models.front().signature().inputs;
+  std::vector<TensorSpec> given_specs;
+  std::vector<TensorView> given;
+  for (const auto& in : inputs) {
+    const auto spec = std::find_if(specs.begin(), specs.end(), [&](const TensorSpec& s) {
+      return s.name == in.name || (in.name.empty() && specs.size() == 1);
+    });
+    if (spec == specs.end()) continue;  // Model::predict names the unknown input
+    given_specs.push_back(*spec);
+    given.push_back(in.tensor.view());
+  }
+  const auto plan = plan_batches(given_specs, given);
+  for (std::size_t i = 0; i < given.size(); ++i) {
+    if (!plan.batched[i]) {
+      throw Error(ErrorKind::invalid_argument,
+                  "data-parallel predict splits every input by rows, but input '" +
+                      given_specs[i].name +
+                      "' goes whole to every call (scalar, or given as declared): use one device");
+    }
+  }
   const std::int64_t samples = inputs.front().tensor.batch();
   const auto bounds =
       split_samples(samples, static_cast<int>(models.size()), models.front().batch_size());

@@ -5,6 +5,7 @@
 #include <numeric>
 #include <thread>
 
+#include "batch_plan.hpp"
 #include "pipeline.hpp"
 #include "sample_pool.hpp"
 
@@ -81,11 +82,16 @@ void check_against_spec(const TensorView& tensor, const TensorSpec& spec) {
 
 }  // namespace
 
+// An input with a dynamic first dimension makes the batch dynamic: fixed first dimensions beside
+// it belong to weights or other unbatched operands.
 std::int64_t Signature::static_batch() const {
+  std::int64_t fixed = 0;
   for (const auto& in : inputs) {
-    if (in.shape_known && !in.shape.empty() && in.shape[0] > 0) return in.shape[0];
+    if (!in.shape_known || in.shape.empty()) continue;
+    if (in.shape[0] < 0) return 0;
+    if (fixed == 0) fixed = in.shape[0];
   }
-  return 0;
+  return fixed;
 }
 
 std::string_view to_string(CacheStatus status) {
@@ -99,9 +105,10 @@ std::string_view to_string(CacheStatus status) {
 
 void validate_params(const Params& params, const BackendInfo& info) {
   const std::string who = "framework '" + info.name + "'";
-  if (params.batch_size < 1) {
+  if (params.batch_size < 0) {
     throw Error(ErrorKind::invalid_argument,
-                "batch_size " + std::to_string(params.batch_size) + " must be >= 1");
+                "batch_size " + std::to_string(params.batch_size) +
+                    " must be >= 1 (or 0: the model's fixed batch, else 1)");
   }
   if (params.threads < 0) {
     throw Error(ErrorKind::invalid_argument,
@@ -168,10 +175,17 @@ Model Model::load(std::unique_ptr<Backend> backend, const std::filesystem::path&
     }
   }
   PhaseTimer timer;
-  model.load_result_ = model.backend_->load(path, params, timer);
+  Params backend_params = params;
+  // "The model's own": adapters that size dynamic dimensions at load (OpenVINO) get 1.
+  if (backend_params.batch_size == 0) backend_params.batch_size = 1;
+  model.load_result_ = model.backend_->load(path, backend_params, timer);
   model.load_timing_ = timer.finish();
 
   const auto fixed = model.backend_->signature().static_batch();
+  if (params.batch_size == 0) {
+    model.batch_size_ = fixed > 0 ? static_cast<int>(fixed) : 1;
+    return model;
+  }
   if (fixed > 0 && fixed != params.batch_size) {
     throw Error(ErrorKind::invalid_argument, path.string() + " has a fixed batch of " +
                                                  std::to_string(fixed) + "; use --batch-size " +
@@ -271,39 +285,145 @@ std::vector<TensorView> Model::ordered_inputs(const NamedTensors& inputs) const 
   return ordered;
 }
 
+namespace {
+
+// Outputs of every call, in order: batched ones are cut to each call's real rows and joined, the
+// others are the first call's (see Model::predict).
+NamedTensors assemble_outputs(const std::vector<TensorSpec>& specs,
+                              std::vector<std::vector<Tensor>>& per_call,
+                              const std::vector<std::pair<std::int64_t, std::int64_t>>& rows) {
+  NamedTensors result;
+  const std::size_t count = per_call.empty() ? 0 : per_call.front().size();
+  for (std::size_t o = 0; o < count; ++o) {
+    TensorSpec spec;
+    if (o < specs.size()) {
+      spec = specs[o];
+    } else {
+      spec.name = "output_" + std::to_string(o);
+      spec.shape_known = false;
+    }
+    bool batched = true;
+    for (std::size_t c = 0; c < per_call.size() && batched; ++c) {
+      batched = output_is_batched(spec, per_call[c][o], rows[c].second);
+    }
+    if (!batched || per_call.size() == 1) {
+      Tensor& first = per_call.front()[o];
+      const auto real = rows.front().first;
+      result.push_back({spec.name, batched && first.batch() > real ? first.slice_batch(0, real)
+                                                                   : std::move(first)});
+      continue;
+    }
+    std::vector<Tensor> parts;
+    for (std::size_t c = 0; c < per_call.size(); ++c) {
+      Tensor& part = per_call[c][o];
+      parts.push_back(part.batch() > rows[c].first ? part.slice_batch(0, rows[c].first)
+                                                   : std::move(part));
+    }
+    result.push_back({spec.name, Tensor::concat_batch(parts)});
+  }
+  return result;
+}
+
+}  // namespace
+
 NamedTensors Model::predict(const NamedTensors& inputs, const PredictOptions& options) {
   if (inputs.empty())
     throw Error(ErrorKind::invalid_argument, "predict() needs at least one input");
   const auto ordered = ordered_inputs(inputs);
-  const std::int64_t samples = ordered.front().batch();
-  if (samples == 0) throw Error(ErrorKind::invalid_argument, "predict() got 0 samples");
+  last_predict_ = {};
+  const std::vector<bool> none(ordered.size(), false);
+  const BatchPlan plan =
+      options.split ? plan_batches(signature().inputs, ordered) : BatchPlan{none, 0, 0};
+  for (std::size_t i = 0; i < ordered.size(); ++i) {
+    if (!plan.batched[i]) last_predict_.whole_inputs.push_back(signature().inputs[i].name);
+  }
+  const bool any_batched =
+      std::find(plan.batched.begin(), plan.batched.end(), true) != plan.batched.end();
+  if (!any_batched) return predict_in_turn(ordered, none, 0, 0, options);
+  if (plan.samples == 0) throw Error(ErrorKind::invalid_argument, "predict() got 0 samples");
+  if (plan.fixed_batch > 0 && requested_.batch_size > 0 &&
+      plan.fixed_batch != requested_.batch_size) {
+    throw Error(ErrorKind::invalid_argument,
+                "the model fixes a batch of " + std::to_string(plan.fixed_batch) +
+                    "; use --batch-size " + std::to_string(plan.fixed_batch) +
+                    " (or leave it out) or a dynamic-batch export of the model");
+  }
+  if (std::all_of(plan.batched.begin(), plan.batched.end(), [](bool b) { return b; })) {
+    return predict_pipelined(ordered, plan.samples, plan.fixed_batch, options);
+  }
+  return predict_in_turn(ordered, plan.batched, plan.samples, plan.fixed_batch, options);
+}
+
+// Inputs batched or whole, calls one after the other. Batched inputs are copied per call (the
+// last call's padded to fixed_batch rows); whole inputs are passed as given. No batched input
+// (samples 0): one call with the tensors as given.
+NamedTensors Model::predict_in_turn(std::span<const TensorView> ordered,
+                                    const std::vector<bool>& batched, std::int64_t samples,
+                                    std::int64_t fixed_batch, const PredictOptions& options) {
+  const std::int64_t step = fixed_batch > 0 ? fixed_batch : batch_size_;
+  std::vector<std::vector<Tensor>> per_call;
+  std::vector<std::pair<std::int64_t, std::int64_t>> rows;  // real, passed
+  auto call = [&](std::int64_t begin, std::int64_t count) {
+    std::vector<Tensor> owned;
+    std::vector<TensorView> views;
+    const std::int64_t passed = samples == 0 ? count : std::max(count, fixed_batch);
+    for (std::size_t i = 0; i < ordered.size(); ++i) {
+      const bool split = samples > 0 && batched[i];
+      if (!split && !options.prepare) {
+        views.push_back(ordered[i]);
+        continue;
+      }
+      Tensor t = split ? Tensor(ordered[i].slice_batch(begin, count)) : Tensor(ordered[i]);
+      if (split && passed > count) t = t.padded_batch(passed);
+      owned.push_back(std::move(t));
+      views.push_back(owned.back().view());
+    }
+    if (options.prepare) {
+      // `owned` holds every input here: prepare sees the whole batch, as in the pipeline.
+      options.prepare(owned, count);
+      for (std::size_t i = 0; i < owned.size(); ++i) views[i] = owned[i].view();
+    }
+    per_call.push_back(backend_->run_batch(views));
+    rows.emplace_back(count, passed);
+  };
+  if (samples == 0) {
+    const auto first_rows = ordered.front().shape.empty() ? 1 : ordered.front().shape[0];
+    call(0, first_rows);
+  } else {
+    for (std::int64_t begin = 0; begin < samples; begin += step) {
+      if (options.max_batches > 0 && std::ssize(per_call) == options.max_batches) break;
+      call(begin, std::min(step, samples - begin));
+    }
+  }
+  last_predict_.calls = std::ssize(per_call);
+  last_predict_.samples = samples;
+  last_predict_.rows_per_call = samples > 0 ? std::max(step, fixed_batch) : 0;
+  return assemble_outputs(signature().outputs, per_call, rows);
+}
+
+// Every input batched: the batching pipeline, overlapping batch assembly with compute.
+NamedTensors Model::predict_pipelined(std::span<const TensorView> ordered, std::int64_t samples,
+                                      std::int64_t fixed_batch, const PredictOptions& options) {
   std::vector<Tensor> copies;
   for (const auto& t : ordered) {
-    if (t.batch() != samples) {
-      throw Error(ErrorKind::invalid_argument, "inputs disagree on the number of samples (" +
-                                                   std::to_string(samples) + " vs " +
-                                                   std::to_string(t.batch()) + ")");
-    }
     copies.emplace_back(t.dtype, t.shape, std::span<const std::byte>(t.data, t.byte_size()));
   }
   const SamplePool pool = SamplePool::from_tensors(std::move(copies));
+  const std::int64_t step = fixed_batch > 0 ? fixed_batch : batch_size_;
 
   PipelineConfig config;
-  config.batch_size = batch_size_;
+  config.batch_size = static_cast<int>(step);
   config.overlap = options.overlap;
   config.queue_depth = 2;
   config.max_pending = 4;
-  config.pad_to_batch = signature().static_batch() > 0;
+  config.pad_to_batch = fixed_batch > 0;
   config.prepare = options.prepare;
-  std::vector<std::vector<Tensor>> per_output;  // [output][batch index], batches in order
-  auto keep_outputs = [&](const std::vector<std::int64_t>& rows, std::vector<Tensor>& outputs) {
-    per_output.resize(outputs.size());
-    const auto real_rows = static_cast<std::int64_t>(rows.size());
-    for (std::size_t o = 0; o < outputs.size(); ++o) {
-      // A fixed-batch model's padding rows are dropped.
-      per_output[o].push_back(outputs[o].batch() > real_rows ? outputs[o].slice_batch(0, real_rows)
-                                                             : std::move(outputs[o]));
-    }
+  std::vector<std::vector<Tensor>> per_call;  // batches in order
+  std::vector<std::pair<std::int64_t, std::int64_t>> rows;
+  auto keep_outputs = [&](const std::vector<std::int64_t>& indices, std::vector<Tensor>& outputs) {
+    const auto real = static_cast<std::int64_t>(indices.size());
+    rows.emplace_back(real, fixed_batch > 0 ? fixed_batch : real);
+    per_call.push_back(std::move(outputs));
   };
   Pipeline pipeline(
       *this, pool, config, [](const QueryCompletion&) {}, keep_outputs);
@@ -311,9 +431,10 @@ NamedTensors Model::predict(const NamedTensors& inputs, const PredictOptions& op
     // Declared after the pipeline, so it is joined before the pipeline goes; submit() returns
     // false once a framework error cancelled the pipeline.
     std::jthread issuer([&] {
-      for (std::int64_t begin = 0, id = 0; begin < samples; begin += batch_size_, ++id) {
-        const auto rows = std::min<std::int64_t>(batch_size_, samples - begin);
-        Query query{id, std::vector<std::int64_t>(static_cast<std::size_t>(rows)), {}};
+      for (std::int64_t begin = 0, id = 0; begin < samples; begin += step, ++id) {
+        if (options.max_batches > 0 && id == options.max_batches) break;
+        const auto count = std::min<std::int64_t>(step, samples - begin);
+        Query query{id, std::vector<std::int64_t>(static_cast<std::size_t>(count)), {}};
         std::iota(query.samples.begin(), query.samples.end(), begin);
         if (!pipeline.submit(std::move(query))) break;
       }
@@ -321,15 +442,10 @@ NamedTensors Model::predict(const NamedTensors& inputs, const PredictOptions& op
     });
     pipeline.run();  // the framework runs on this thread; rethrows its first error
   }
-  NamedTensors result;
-  const auto& specs = signature().outputs;
-  for (std::size_t o = 0; o < per_output.size(); ++o) {
-    std::string name = o < specs.size() ? specs[o].name : "output_" + std::to_string(o);
-    result.push_back({std::move(name), per_output[o].size() == 1
-                                           ? std::move(per_output[o].front())
-                                           : Tensor::concat_batch(per_output[o])});
-  }
-  return result;
+  last_predict_.calls = std::ssize(per_call);
+  last_predict_.samples = samples;
+  last_predict_.rows_per_call = step;
+  return assemble_outputs(signature().outputs, per_call, rows);
 }
 
 }  // namespace infbench

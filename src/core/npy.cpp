@@ -17,7 +17,7 @@ struct DescrRow {
 };
 // Accepted descriptors; the first of each dtype is the one written. '<' and '|' are the only
 // byte orders read: a big-endian file is refused rather than silently misread.
-constexpr std::array<DescrRow, 10> kDescrs{{
+constexpr std::array<DescrRow, 13> kDescrs{{
     {DType::float32, "<f4"},
     {DType::float16, "<f2"},
     {DType::bfloat16, "bfloat16"},
@@ -25,9 +25,12 @@ constexpr std::array<DescrRow, 10> kDescrs{{
     {DType::int32, "<i4"},
     {DType::uint8, "|u1"},
     {DType::boolean, "|b1"},
+    {DType::float64, "<f8"},
+    {DType::int8, "|i1"},
     {DType::uint8, "<u1"},
     {DType::boolean, "<b1"},
     {DType::bfloat16, "<V2"},
+    {DType::int8, "<i1"},
 }};
 
 Error npy_error(const std::filesystem::path& path, const std::string& what) {
@@ -111,9 +114,10 @@ Tensor read_npy(const std::filesystem::path& path) {
     if (r.descr == descr) row = &r;
   }
   if (row == nullptr) {
-    throw npy_error(path, "dtype '" + descr +
-                              "' unsupported (float32, float16, bfloat16, int64, int32, uint8, "
-                              "bool, little-endian)");
+    throw npy_error(
+        path, "dtype '" + descr +
+                  "' unsupported (float32, float16, bfloat16, float64, int64, int32, int8, uint8, "
+                  "bool, little-endian)");
   }
   Tensor tensor(row->dtype, shape);
   if (!in.read(reinterpret_cast<char*>(tensor.data()),

@@ -75,6 +75,8 @@ std::optional<DType> onnx_dtype(std::uint64_t type) {
     case 6: return DType::int32;
     case 7: return DType::int64;
     case 9: return DType::boolean;
+    case 3: return DType::int8;
+    case 11: return DType::float64;
     case 10: return DType::float16;
     case 16: return DType::bfloat16;
     default: return std::nullopt;

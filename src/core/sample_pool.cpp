@@ -31,6 +31,12 @@ void fill_random(Tensor& t, std::mt19937_64& rng) {
     case DType::boolean:
       for (std::size_t i = 0; i < n; ++i) t.data()[i] = std::byte(small(rng) % 2);
       break;
+    case DType::float64:
+      for (auto& v : t.values<double>()) v = normal(rng);
+      break;
+    case DType::int8:
+      for (auto& v : t.values<std::int8_t>()) v = static_cast<std::int8_t>(small(rng));
+      break;
   }
 }
 

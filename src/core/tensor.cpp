@@ -15,7 +15,7 @@ struct DTypeRow {
 };
 
 // The one table for dtype names and sizes.
-constexpr std::array<DTypeRow, 7> kDTypes{{
+constexpr std::array<DTypeRow, 9> kDTypes{{
     {DType::float32, "float32", 4},
     {DType::float16, "float16", 2},
     {DType::bfloat16, "bfloat16", 2},
@@ -23,6 +23,8 @@ constexpr std::array<DTypeRow, 7> kDTypes{{
     {DType::int32, "int32", 4},
     {DType::uint8, "uint8", 1},
     {DType::boolean, "bool", 1},
+    {DType::float64, "float64", 8},
+    {DType::int8, "int8", 1},
 }};
 
 const DTypeRow& row(DType dtype) { return kDTypes.at(static_cast<std::size_t>(dtype)); }
@@ -191,6 +193,13 @@ std::vector<float> Tensor::to_float() const {
       }
       case DType::uint8: out[i] = static_cast<float>(std::to_integer<std::uint8_t>(*p)); break;
       case DType::boolean: out[i] = *p != std::byte{0} ? 1.0F : 0.0F; break;
+      case DType::float64: {
+        double v;
+        std::memcpy(&v, p, 8);
+        out[i] = static_cast<float>(v);
+        break;
+      }
+      case DType::int8: out[i] = static_cast<float>(std::to_integer<std::int8_t>(*p)); break;
     }
   }
   return out;

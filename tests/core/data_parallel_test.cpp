@@ -82,5 +82,19 @@ TEST_F(DataParallel, ErrorOnOneDeviceIsThrown) {
   EXPECT_THROW(predict_data_parallel(models, distinct_samples(4)), Error);
 }
 
+TEST_F(DataParallel, RefusesAnInputThatWouldGoWhole) {
+  Params params;
+  params.options = {{"inputs", "2"}};
+  auto models = load_on_devices("fake", "m", params, {0, 1});
+  const std::vector<float> one{1.0F};
+  try {
+    predict_data_parallel(models, {{"x0", Tensor(DType::float32, {4, 4})},
+                                   {"x1", Tensor::from_values<float>({}, one)}});
+    FAIL() << "a scalar input was split across devices";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("input 'x1' goes whole"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace infbench

@@ -175,6 +175,138 @@ TEST(Model, ReportsEffectiveSettingsAndLoadPhases) {
   EXPECT_EQ(model.requested().batch_size, 8);
 }
 
+// A fake backend with declared shapes, for predict()'s split rules (core/batch_plan.hpp):
+//   x [x_rows, 2] float32 (x_rows -1: dynamic), w [2] float32 and s [] float32 (both fixed)
+//   y [rows, 2] = s * x * w elementwise, row by row; total [] = sum(w), not batched
+// It records the rows of every call.
+class ShapedBackend final : public Backend {
+ public:
+  explicit ShapedBackend(std::int64_t x_rows, std::vector<std::int64_t>* calls)
+      : x_rows_(x_rows), calls_(calls) {}
+  BackendInfo info() const override {
+    BackendInfo info;
+    info.name = "shaped";
+    info.precisions = {"fp32"};
+    info.optimization_levels = {"none"};
+    info.needs_model_file = false;
+    return info;
+  }
+  LoadResult load(const std::filesystem::path&, const Params&, PhaseMarker&) override {
+    signature_.inputs = {
+        {"x", DType::float32, {x_rows_, 2}}, {"w", DType::float32, {2}}, {"s", DType::float32, {}}};
+    signature_.outputs = {{"y", DType::float32, {x_rows_, 2}}, {"total", DType::float32, {}}};
+    return {};
+  }
+  const Signature& signature() const override { return signature_; }
+  Settings effective_settings() const override { return {{"batch_size", "?"}}; }
+  std::vector<Tensor> run_batch(std::span<const TensorView> in) override {
+    if (in[1].shape != Shape{2} || !in[2].shape.empty()) throw Error(ErrorKind::framework, "split");
+    const auto rows = in[0].shape[0];
+    calls_->push_back(rows);
+    const auto* x = reinterpret_cast<const float*>(in[0].data);
+    const auto* w = reinterpret_cast<const float*>(in[1].data);
+    const float s = *reinterpret_cast<const float*>(in[2].data);
+    Tensor y(DType::float32, {rows, 2});
+    auto v = y.values<float>();
+    for (std::int64_t i = 0; i < rows * 2; ++i) v[i] = s * x[i] * w[i % 2];
+    const std::vector<float> total{w[0] + w[1]};
+    return {std::move(y), Tensor::from_values<float>({}, total)};
+  }
+
+ private:
+  std::int64_t x_rows_;
+  std::vector<std::int64_t>* calls_;
+  Signature signature_;
+};
+
+Model load_shaped(std::int64_t x_rows, int batch_size, std::vector<std::int64_t>& calls) {
+  Params p;
+  p.batch_size = batch_size;
+  return Model::load(std::make_unique<ShapedBackend>(x_rows, &calls), "shaped", p);
+}
+
+NamedTensors shaped_inputs(std::int64_t rows) {
+  const std::vector<float> w{2.0F, -1.0F}, s{3.0F};
+  return {{"x", samples(rows, 2)},
+          {"w", Tensor::from_values<float>({2}, w)},
+          {"s", Tensor::from_values<float>({}, s)}};
+}
+
+std::vector<float> shaped_y(std::int64_t rows) {
+  const Tensor x = samples(rows, 2);
+  std::vector<float> y;
+  for (std::size_t i = 0; i < static_cast<std::size_t>(rows * 2); ++i) {
+    y.push_back(3.0F * x.values<float>()[i] * (i % 2 == 0 ? 2.0F : -1.0F));
+  }
+  return y;
+}
+
+void expect_shaped_outputs(const NamedTensors& out, std::int64_t rows) {
+  ASSERT_EQ(out.size(), 2U);
+  EXPECT_EQ(out[0].tensor.shape(), (Shape{rows, 2}));
+  const auto y = out[0].tensor.values<float>();
+  EXPECT_EQ(std::vector<float>(y.begin(), y.end()), shaped_y(rows));
+  EXPECT_EQ(out[1].tensor.shape(), Shape{});  // the whole output: the first call's, as returned
+  EXPECT_EQ(out[1].tensor.values<float>()[0], 1.0F);
+}
+
+TEST(ModelSplit, FixedBatchOfOneRunsOneCallPerSampleWithoutABatchSize) {
+  std::vector<std::int64_t> calls;
+  auto model = load_shaped(1, 0, calls);  // batch_size 0: the model's own
+  EXPECT_EQ(model.batch_size(), 1);
+  expect_shaped_outputs(model.predict(shaped_inputs(5)), 5);
+  EXPECT_EQ(calls, (std::vector<std::int64_t>{1, 1, 1, 1, 1}));
+  EXPECT_EQ(model.last_predict().whole_inputs, (std::vector<std::string>{"w", "s"}));
+  EXPECT_EQ(model.last_predict().calls, 5);
+}
+
+TEST(ModelSplit, FixedBatchPadsTheLastCallAndDropsThePadding) {
+  std::vector<std::int64_t> calls;
+  auto model = load_shaped(2, 0, calls);
+  EXPECT_EQ(model.batch_size(), 2);
+  expect_shaped_outputs(model.predict(shaped_inputs(5)), 5);
+  EXPECT_EQ(calls, (std::vector<std::int64_t>{2, 2, 2}));
+  // Another batch than the file's is refused at load, naming the one that fits.
+  EXPECT_NE(
+      error_of([&] { load_shaped(2, 3, calls); }).find("fixed batch of 2; use --batch-size 2"),
+      std::string::npos);
+}
+
+TEST(ModelSplit, DynamicBatchSplitsOnlyTheBatchedInput) {
+  std::vector<std::int64_t> calls;
+  auto model = load_shaped(-1, 2, calls);
+  expect_shaped_outputs(model.predict(shaped_inputs(5)), 5);
+  EXPECT_EQ(calls, (std::vector<std::int64_t>{2, 2, 1}));
+  EXPECT_EQ(model.signature().static_batch(), 0);  // w and s are fixed, x is not: dynamic
+}
+
+TEST(ModelSplit, InputsGivenAsDeclaredGoWholeInOneCall) {
+  std::vector<std::int64_t> calls;
+  auto model = load_shaped(1, 0, calls);
+  expect_shaped_outputs(model.predict(shaped_inputs(1)), 1);
+  EXPECT_EQ(calls, (std::vector<std::int64_t>{1}));
+  EXPECT_EQ(model.last_predict().samples, 0);  // nothing split
+}
+
+TEST(ModelSplit, NoSplittingRunsOneCallWithTheTensorsAsGiven) {
+  std::vector<std::int64_t> calls;
+  auto model = load_shaped(-1, 2, calls);
+  PredictOptions whole;
+  whole.split = false;
+  expect_shaped_outputs(model.predict(shaped_inputs(5), whole), 5);
+  EXPECT_EQ(calls, (std::vector<std::int64_t>{5}));
+}
+
+TEST(ModelSplit, BatchedInputsWithDifferentRowsAreRefusedNamingTheFix) {
+  auto model = Model::load("fake", "fake", with_options(2, {{"inputs", "2"}}));
+  const auto message = error_of([&] {
+    model.predict({{"x0", samples(5, 4)}, {"x1", samples(3, 4)}});
+  });
+  EXPECT_NE(message.find("input 'x1' has 3 rows but input 'x0' has 5"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("--batch-size 0"), std::string::npos) << message;
+}
+
 TEST(Registry, UnknownFrameworkListsTheBuiltInOnes) {
   const auto message = error_of([] { create_backend("tensorrt"); });
   EXPECT_NE(message.find("framework 'tensorrt' is not built into this binary; available: fake"),
@@ -201,7 +333,9 @@ TEST(ValidateParams, NamesTheFieldAndTheValidValues) {
   EXPECT_EQ(check(p), "option delay_ms='-4' must be an integer >= 0");
   p.options = {};
   p.batch_size = 0;
-  EXPECT_EQ(check(p), "batch_size 0 must be >= 1");
+  EXPECT_EQ(check(p), "(no error)");  // 0: the model's own batch
+  p.batch_size = -1;
+  EXPECT_EQ(check(p), "batch_size -1 must be >= 1 (or 0: the model's fixed batch, else 1)");
   p.batch_size = 1;
   p.device = 0;
   EXPECT_EQ(check(p),

@@ -71,7 +71,7 @@ TEST(Tensor, PaddedBatchAddsZeroRows) {
 
 TEST(Tensor, DTypeNamesRoundTrip) {
   for (auto d : {DType::float32, DType::float16, DType::bfloat16, DType::int64, DType::int32,
-                 DType::uint8, DType::boolean}) {
+                 DType::uint8, DType::boolean, DType::float64, DType::int8}) {
     EXPECT_EQ(parse_dtype(to_string(d)), d);
   }
   EXPECT_FALSE(parse_dtype("complex64").has_value());
