@@ -484,6 +484,10 @@ Buffer Client::view_of_device(const TensorView& view) const {
   create.num_dims = view.shape.size();
   create.element_type = to_pjrt(view.dtype);
   create.device = device_;
+  // The staging buffer stays ours. A no-op callback, not null: the CUDA plugin wraps it in a
+  // std::function that it calls unconditionally when the view is destroyed (a null one aborted
+  // the process with std::bad_function_call on the H200).
+  create.on_delete_callback = [](void*, void*) {};
   // stream 0: the staging copy has finished before run_batch() is called (core/staging.hpp).
   check(api_, api_->PJRT_Client_CreateViewOfDeviceBuffer(&create),
         "xla: PJRT_Client_CreateViewOfDeviceBuffer");
