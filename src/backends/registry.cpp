@@ -26,6 +26,9 @@ std::unique_ptr<Backend> make_openvino_backend();
 #ifdef INFBENCH_WITH_TENSORFLOW
 std::unique_ptr<Backend> make_tensorflow_backend();
 #endif
+#ifdef INFBENCH_WITH_TVM
+std::unique_ptr<Backend> make_tvm_backend();
+#endif
 
 namespace {
 
@@ -51,6 +54,10 @@ constexpr BackendEntry kBackends[] = {
 #ifdef INFBENCH_WITH_TENSORFLOW
     {"tensorflow", "TensorFlow SavedModel through the C API, CPU (.tf folder)",
      &make_tensorflow_backend},
+#endif
+#ifdef INFBENCH_WITH_TVM
+    {"tvm", "Apache TVM Relax VM, modules compiled ahead by tools/tvm_zoo.py (.so)",
+     &make_tvm_backend},
 #endif
 };
 
