@@ -37,14 +37,16 @@ if(TVMRuntime_FOUND AND NOT TARGET TVM::Runtime)
   set_target_properties(TVM::FFI PROPERTIES IMPORTED_LOCATION "${TVMRuntime_FFI_LIBRARY}"
     INTERFACE_INCLUDE_DIRECTORIES "${TVMRuntime_INCLUDE_DIR};${TVMRuntime_DLPACK_INCLUDE_DIR}")
   # libtvm_runtime.so registers the Relax VM and the ".so" module loader with tvm-ffi when it is
-  # loaded; infbench calls none of its symbols directly, so it is linked without --as-needed
-  # dropping it.
+  # loaded, and infbench calls none of its symbols: the adapter dlopens it (RTLD_GLOBAL, as the
+  # compiled modules need its TVMBackend* symbols) at its first load, so binaries that never run
+  # TVM do not load it. libtvm_ffi.so, whose C++ API the adapter calls, is linked.
   add_library(TVM::Runtime INTERFACE IMPORTED)
   set(_tvm_cuda "")
   if(TVMRuntime_CUDA_LIBRARY)
     set(_tvm_cuda "INFBENCH_TVM_CUDA_LIBRARY=\"${TVMRuntime_CUDA_LIBRARY}\"")
   endif()
   set_target_properties(TVM::Runtime PROPERTIES
-    INTERFACE_LINK_LIBRARIES "TVM::FFI;-Wl,--push-state,--no-as-needed;${TVMRuntime_LIBRARY};-Wl,--pop-state;${CMAKE_DL_LIBS}"
-    INTERFACE_COMPILE_DEFINITIONS "INFBENCH_TVM_VERSION=\"${TVMRuntime_VERSION}\";${_tvm_cuda}")
+    INTERFACE_LINK_LIBRARIES "TVM::FFI;${CMAKE_DL_LIBS}"
+    INTERFACE_COMPILE_DEFINITIONS
+      "INFBENCH_TVM_VERSION=\"${TVMRuntime_VERSION}\";INFBENCH_TVM_RUNTIME_LIBRARY=\"${TVMRuntime_LIBRARY}\";${_tvm_cuda}")
 endif()

@@ -94,10 +94,28 @@ ffi::Function function_of(const ffi::Module& module, const char* name,
   return *f;
 }
 
+// libtvm_runtime.so (the Relax VM, the ".so" module loader, the thread pool) registers itself
+// with tvm-ffi when loaded; RTLD_GLOBAL because compiled modules call its TVMBackend* functions.
+// Opened on first use, so binaries that never run TVM do not load it.
+void load_tvm_runtime() {
+  static const std::string why_not = [] {
+    if (dlopen(INFBENCH_TVM_RUNTIME_LIBRARY, RTLD_NOW | RTLD_GLOBAL) != nullptr)
+      return std::string();
+    const char* e = dlerror();
+    return std::string(e != nullptr ? e : "dlopen failed");
+  }();
+  if (!why_not.empty()) {
+    throw Error(ErrorKind::framework, std::string("tvm: cannot open ") +
+                                          INFBENCH_TVM_RUNTIME_LIBRARY + ": " + why_not +
+                                          " (run scripts/setup.sh to install apache-tvm)");
+  }
+}
+
 // The CUDA device API is a separate library of the wheel (libtvm_runtime_cuda.so, built against
 // CUDA 13); loading it registers "device_api.cuda". Empty: loaded, else why not.
 std::string load_cuda_runtime() {
 #ifdef INFBENCH_TVM_CUDA_LIBRARY
+  load_tvm_runtime();
   static const std::string why_not = [] {
     if (dlopen(INFBENCH_TVM_CUDA_LIBRARY, RTLD_NOW | RTLD_GLOBAL) != nullptr) return std::string();
     const char* e = dlerror();
@@ -124,20 +142,13 @@ int visible_gpus() {
 
 DLDataType dl_type(DType dtype) {
   switch (dtype) {
-    case DType::float32:
-      return {kDLFloat, 32, 1};
-    case DType::float16:
-      return {kDLFloat, 16, 1};
-    case DType::bfloat16:
-      return {kDLBfloat, 16, 1};
-    case DType::int64:
-      return {kDLInt, 64, 1};
-    case DType::int32:
-      return {kDLInt, 32, 1};
-    case DType::uint8:
-      return {kDLUInt, 8, 1};
-    case DType::boolean:
-      return {kDLBool, 8, 1};
+    case DType::float32: return {kDLFloat, 32, 1};
+    case DType::float16: return {kDLFloat, 16, 1};
+    case DType::bfloat16: return {kDLBfloat, 16, 1};
+    case DType::int64: return {kDLInt, 64, 1};
+    case DType::int32: return {kDLInt, 32, 1};
+    case DType::uint8: return {kDLUInt, 8, 1};
+    case DType::boolean: return {kDLBool, 8, 1};
   }
   return {kDLFloat, 32, 1};
 }
@@ -209,9 +220,9 @@ class TvmBackend final : public Backend {
     }
     if (params.device >= 0) {
       if (const auto why = load_cuda_runtime(); !why.empty()) {
-        throw Error(ErrorKind::unsupported, "tvm: GPU " + std::to_string(params.device) +
-                                                ": the CUDA runtime does not load: " +
-                                                first_line(why));
+        throw Error(ErrorKind::unsupported,
+                    "tvm: GPU " + std::to_string(params.device) +
+                        ": the CUDA runtime does not load: " + first_line(why));
       }
     }
     device_ = params.device >= 0 ? DLDevice{kDLCUDA, params.device} : DLDevice{kDLCPU, 0};
@@ -220,6 +231,7 @@ class TvmBackend final : public Backend {
     LoadResult result;
     result.cache_file = model;
     result.ahead_of_time_optimize_s = sidecar.compile_s;
+    load_tvm_runtime();
     try {
       global("runtime.config_threadpool")(kAffinityAllCores, threads);
       phases.mark("read");  // dlopen of the compiled module
@@ -245,23 +257,23 @@ class TvmBackend final : public Backend {
                                             "from tools/tvm_zoo.py?): " + first_line(e.message()));
     }
     signature_ = {};
-    signature_.inputs.push_back({sidecar.input_name, DType::float32, sidecar.input_shape,
-                                 !sidecar.input_shape.empty()});
-    signature_.outputs.push_back({sidecar.output_name, DType::float32, sidecar.output_shape,
-                                  !sidecar.output_shape.empty()});
+    signature_.inputs.push_back(
+        {sidecar.input_name, DType::float32, sidecar.input_shape, !sidecar.input_shape.empty()});
+    signature_.outputs.push_back(
+        {sidecar.output_name, DType::float32, sidecar.output_shape, !sidecar.output_shape.empty()});
     inputs_.clear();
-    settings_ = {{"batch_size", std::to_string(params.batch_size)},
-                 {"device", std::to_string(params.device)},
-                 {"precision", params.precision},
-                 {"optimization", "ahead_of_time"},
-                 {"threads", std::to_string(threads)},
-                 {"allocator", allocator},
-                 {"module_target", sidecar.found ? sidecar.target : "unknown (no sidecar)"},
-                 {"module_opt_level", std::to_string(sidecar.opt_level)},
-                 {"module_tuning", sidecar.tuning},
-                 {"module_compile_s",
-                  sidecar.compile_s ? std::to_string(*sidecar.compile_s) : "unknown"},
-                 {"module_tvm_version", sidecar.tvm_version}};
+    settings_ = {
+        {"batch_size", std::to_string(params.batch_size)},
+        {"device", std::to_string(params.device)},
+        {"precision", params.precision},
+        {"optimization", "ahead_of_time"},
+        {"threads", std::to_string(threads)},
+        {"allocator", allocator},
+        {"module_target", sidecar.found ? sidecar.target : "unknown (no sidecar)"},
+        {"module_opt_level", std::to_string(sidecar.opt_level)},
+        {"module_tuning", sidecar.tuning},
+        {"module_compile_s", sidecar.compile_s ? std::to_string(*sidecar.compile_s) : "unknown"},
+        {"module_tvm_version", sidecar.tvm_version}};
     return result;
   }
 
@@ -304,12 +316,11 @@ class TvmBackend final : public Backend {
     const bool same = slot && slot->dtype() == dl_type(in.dtype) &&
                       std::equal(shape.begin(), shape.end(), in.shape.begin(), in.shape.end());
     if (!same) {
-      slot = (*alloc_)(ffi::Shape(in.shape), dl_type(in.dtype), device_,
-                       ffi::Optional<ffi::String>())
-                 .cast<ffi::Tensor>();
+      slot =
+          (*alloc_)(ffi::Shape(in.shape), dl_type(in.dtype), device_, ffi::Optional<ffi::String>())
+              .cast<ffi::Tensor>();
     }
-    (*copy_from_bytes_)(*slot, static_cast<void*>(const_cast<std::byte*>(in.data)),
-                        in.byte_size());
+    (*copy_from_bytes_)(*slot, static_cast<void*>(const_cast<std::byte*>(in.data)), in.byte_size());
     return *slot;
   }
 
