@@ -8,6 +8,8 @@ scripts/setup.sh --build-type Release
 /usr/bin/python3 tools/model_zoo.py --opencv-batch-sizes 1,8 resnet18 mobilenet_v3_small
 # The same models as TensorFlow SavedModels with the same weights (the venv has TensorFlow).
 .deps/venv/bin/python tools/tf_zoo.py resnet18 mobilenet_v3_small
+# ...and compiled by Apache TVM (untuned, dynamic batch: ~40 s for both on 2 cores, checks included).
+.deps/venv-mlir/bin/python tools/tvm_zoo.py resnet18 mobilenet_v3_small
 # Three small CNNs trained on Fashion-MNIST (deterministic, a few minutes): ensemble accuracy tests.
 /usr/bin/python3 tools/fashion_mnist_zoo.py
 
