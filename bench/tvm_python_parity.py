@@ -9,7 +9,9 @@ call, which is what the adapter does too. Warm-up calls first, then at least --m
 and --min-calls calls. The infbench side is one `infbench bench` run (offline scenario, pipeline
 on) whose JSON record gives throughput_samples_per_s.
 
-Ratio = infbench / Python; 1.0 means the harness adds nothing.
+The two sides alternate for --rounds rounds (default 3) and each side's median is taken, so that
+a change of the machine's load (other jobs on a shared VM) hits both alike.
+Ratio = median infbench / median Python; 1.0 means the harness adds nothing.
 
     .deps/venv-mlir/bin/python bench/tvm_python_parity.py \
         --model models/resnet18/resnet18.tvm_llvm.so --batch 1 8 --threads 2
@@ -63,18 +65,23 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--min-duration-s", type=float, default=10)
     ap.add_argument("--min-calls", type=int, default=10)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--infbench", type=Path, default=Path("build/infbench"))
     args = ap.parse_args()
     rows = []
     for b in args.batch:
-        py = python_throughput(args.model, b, args.threads, 2, args.min_duration_s, args.min_calls)
-        ib = infbench_throughput(args.infbench, args.model, b, args.threads, args.min_duration_s,
-                                 args.min_calls)
-        ratio = ib["samples_per_s"] / py["samples_per_s"]
+        py, ib = [], []
+        for _ in range(args.rounds):
+            py.append(python_throughput(args.model, b, args.threads, 2, args.min_duration_s,
+                                        args.min_calls)["samples_per_s"])
+            ib.append(infbench_throughput(args.infbench, args.model, b, args.threads,
+                                          args.min_duration_s, args.min_calls)["samples_per_s"])
+        py_med, ib_med = float(np.median(py)), float(np.median(ib))
         rows.append({"model": str(args.model), "batch": b, "threads": args.threads,
-                     "python_samples_per_s": round(py["samples_per_s"], 3),
-                     "infbench_samples_per_s": round(ib["samples_per_s"], 3),
-                     "ratio_infbench_over_python": round(ratio, 3)})
+                     "rounds": args.rounds,
+                     "python_samples_per_s": [round(v, 3) for v in py],
+                     "infbench_samples_per_s": [round(v, 3) for v in ib],
+                     "ratio_infbench_over_python": round(ib_med / py_med, 3)})
         print(json.dumps(rows[-1]), flush=True)
     return 0
 

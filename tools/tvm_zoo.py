@@ -182,7 +182,12 @@ def build_kind(name: str, out_dir: Path, entry: dict, onnx_sha: str, kind: str,
     finally:
         if tmp.exists():
             tmp.unlink()
+    records_file = work_dir / "database_tuning_record.json" if work_dir else None
+    # The log accumulates across runs: the module uses the best of every record in it.
+    tuning_records = (sum(1 for _ in open(records_file))
+                      if records_file and records_file.is_file() else 0)
     side = {**settings, "device": "cpu", "tvm_version": tvm.__version__,
+            "tuning_records": tuning_records,
             "compile_s": compile_s, "input_name": INPUT_NAME, "output_name": OUTPUT_NAME,
             "input_shape": [batch or -1, 3, 224, 224], "output_shape": [batch or -1, 1000],
             "rel_err": c["rel_err"], "top1_agree": c["top1_agree"]}

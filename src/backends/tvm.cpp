@@ -41,6 +41,7 @@ struct Sidecar {
   bool found = false;
   std::string target, device = "cpu", tvm_version, tuning;
   int opt_level = -1;
+  int tuning_records = 0;  // MetaSchedule records the module's schedules were chosen from
   std::string input_name = "input", output_name = "logits";
   Shape input_shape, output_shape;
   std::optional<double> compile_s;
@@ -60,6 +61,7 @@ Sidecar read_sidecar(const std::filesystem::path& module) {
     s.tvm_version = j.value("tvm_version", "");
     s.tuning = j.value("tuning", "");
     s.opt_level = j.value("opt_level", -1);
+    s.tuning_records = j.value("tuning_records", 0);
     s.input_name = j.value("input_name", s.input_name);
     s.output_name = j.value("output_name", s.output_name);
     s.input_shape = j.value("input_shape", Shape{});
