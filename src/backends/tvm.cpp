@@ -274,6 +274,7 @@ class TvmBackend final : public Backend {
         {"module_target", sidecar.found ? sidecar.target : "unknown (no sidecar)"},
         {"module_opt_level", std::to_string(sidecar.opt_level)},
         {"module_tuning", sidecar.tuning},
+        {"module_tuning_records", std::to_string(sidecar.tuning_records)},
         {"module_compile_s", sidecar.compile_s ? std::to_string(*sidecar.compile_s) : "unknown"},
         {"module_tvm_version", sidecar.tvm_version}};
     return result;
