@@ -113,6 +113,19 @@ else
   echo "setup: XLA's CPU plugin and jax present in $XLA_VENV"
 fi
 
+# Apache TVM for the tvm adapter and tools/tvm_zoo.py, in a venv of its own (its pins must not move
+# .deps/venv's). Pinned in scripts/requirements-mlir.txt; CMake finds it (cmake/FindTVMRuntime.cmake).
+MLIR_VENV="$PWD/.deps/venv-mlir"
+MLIR_REQS=scripts/requirements-mlir.txt
+if [[ ! -x "$MLIR_VENV/bin/python" ]] || ! cmp -s "$MLIR_REQS" "$MLIR_VENV/infbench-requirements.txt"; then
+  echo "setup: installing $(grep -cv '^#' "$MLIR_REQS") PyPI packages into $MLIR_VENV (~400 MB)"
+  [[ -x "$MLIR_VENV/bin/python" ]] || /usr/bin/python3 -m venv "$MLIR_VENV"
+  "$MLIR_VENV/bin/pip" install --quiet --disable-pip-version-check -r "$MLIR_REQS"
+  cp "$MLIR_REQS" "$MLIR_VENV/infbench-requirements.txt"
+else
+  echo "setup: Apache TVM present in $MLIR_VENV"
+fi
+
 if [[ $BUILD -eq 1 ]]; then
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" -DONNXRUNTIME_ROOT="$ORT_DIR" -DINFBENCH_WERROR=ON
   cmake --build build -j"$(nproc)" "${TARGET[@]}"

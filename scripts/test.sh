@@ -10,6 +10,8 @@ scripts/setup.sh --build-type Release
 .deps/venv/bin/python tools/tf_zoo.py resnet18 mobilenet_v3_small
 # And as StableHLO for the xla adapter (static batch 1 and 8; ~20 s).
 .deps/venv-xla/bin/python tools/xla_zoo.py resnet18 mobilenet_v3_small --batch-sizes 1,8
+# ...and compiled by Apache TVM (untuned, dynamic batch: ~40 s for both on 2 cores, checks included).
+.deps/venv-mlir/bin/python tools/tvm_zoo.py resnet18 mobilenet_v3_small
 # Three small CNNs trained on Fashion-MNIST (deterministic, a few minutes): ensemble accuracy tests.
 /usr/bin/python3 tools/fashion_mnist_zoo.py
 

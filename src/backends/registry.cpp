@@ -30,6 +30,9 @@ std::unique_ptr<Backend> make_tensorflow_backend();
 #ifdef INFBENCH_WITH_XLA
 std::unique_ptr<Backend> make_xla_backend();
 #endif
+#ifdef INFBENCH_WITH_TVM
+std::unique_ptr<Backend> make_tvm_backend();
+#endif
 
 namespace {
 
@@ -59,6 +62,10 @@ constexpr BackendEntry kBackends[] = {
 #ifdef INFBENCH_WITH_XLA
     {"xla", "XLA through the PJRT C API: StableHLO (.mlirbc), CPU and CUDA plugins",
      &make_xla_backend},
+#endif
+#ifdef INFBENCH_WITH_TVM
+    {"tvm", "Apache TVM Relax VM, modules compiled ahead by tools/tvm_zoo.py (.so)",
+     &make_tvm_backend},
 #endif
 };
 
