@@ -10,6 +10,7 @@ scripts/setup.sh --build-type Release --target infbench
 /usr/bin/python3 tools/model_zoo.py --opencv-batch-sizes 1,8 resnet50 efficientnet_b0 densenet201 vgg19
 # The same four models for TensorFlow, with the same weights (OpenVINO reads the ONNX files).
 .deps/venv/bin/python tools/tf_zoo.py resnet50 efficientnet_b0 densenet201 vgg19
+.deps/venv-xla/bin/python tools/xla_zoo.py resnet50 efficientnet_b0 densenet201 vgg19 --batch-sizes 1,8
 
 mkdir -p out
 db=out/paper-cpu.db

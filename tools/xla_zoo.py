@@ -186,8 +186,29 @@ def hard_sigmoid(cv, node, ins, a):
     return jnp.clip(ins[0] * alpha + beta, 0.0, 1.0)
 
 
+def op_constant(cv, node, ins, a):
+    if "value" not in a:
+        raise ConvertError("Constant without a tensor 'value'")
+    return numpy_helper.to_array(a["value"])  # numpy: shapes and pads stay static
+
+
+def op_pad(cv, node, ins, a):
+    mode = a.get("mode", b"constant")
+    mode = mode.decode() if isinstance(mode, bytes) else mode
+    if mode != "constant" or (len(ins) > 3 and ins[3] is not None):
+        raise ConvertError(f"Pad: only constant mode without axes is supported (got {mode!r})")
+    pads = [int(p) for p in (ins[1] if len(ins) > 1 and ins[1] is not None else a["pads"])]
+    value = float(ins[2]) if len(ins) > 2 and ins[2] is not None else float(a.get("value", 0.0))
+    if not any(pads):
+        return ins[0]  # torch exports AvgPool2d(padding=0) as Pad(0) + AveragePool
+    r = len(pads) // 2
+    return jnp.pad(ins[0], [(pads[i], pads[i + r]) for i in range(r)], constant_values=value)
+
+
 OPS = {
     "Conv": op_conv,
+    "Constant": op_constant,
+    "Pad": op_pad,
     "BatchNormalization": op_batchnorm,
     "Relu": lambda cv, n, ins, a: jax.nn.relu(ins[0]),
     "Sigmoid": lambda cv, n, ins, a: jax.nn.sigmoid(ins[0]),

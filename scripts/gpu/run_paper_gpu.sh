@@ -19,17 +19,21 @@ START=$(date +%s)
 PLAN=configs/paper-gpu.yaml
 MODELS=resnet50
 AOTI_BATCHES=1,64,256
+XLA_BATCHES=1,2,4,8,16,32,64,128,256,512,1024  # StableHLO exports: ~1 s each
 BUDGET_S=540
 TESTS=0
+SWEEP_SET=()
 DB_IN=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --plan) PLAN="$2"; shift ;;
     --models) MODELS="$2"; shift ;;           # space- or comma-separated zoo names
     --aoti-batches) AOTI_BATCHES="$2"; shift ;;
+    --xla-batches) XLA_BATCHES="$2"; shift ;;
     --budget-s) BUDGET_S="$2"; shift ;;
     --db-in) DB_IN="$2"; shift ;;
     --tests) TESTS=1 ;;
+    --set) SWEEP_SET+=(--set "$2"); shift ;;  # more plan overrides, e.g. batch_sizes=[1,64,256]
     -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "run_paper_gpu.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
@@ -49,6 +53,8 @@ source scripts/gpu/build_on_device.sh
 ZOO_MODELS="$MODELS"
 [[ $TESTS == 1 && " $ZOO_MODELS " != *" resnet18 "* ]] && ZOO_MODELS="$ZOO_MODELS resnet18"
 ( PYTHONUNBUFFERED=1 $PY tools/aoti_zoo.py models $ZOO_MODELS > "$OUT/zoo.log" 2>&1 &&
+  PYTHONUNBUFFERED=1 $PY tools/xla_zoo.py $MODELS --precision fp16 --batch-sizes "$XLA_BATCHES" \
+    --platform cuda --no-check >> "$OUT/zoo.log" 2>&1 &&
   build_aoti_packages "$MODELS" "$AOTI_BATCHES" ) &
 ZOO_PID=$!
 
@@ -72,7 +78,7 @@ if (( LEFT > 30 )); then
   RESUME=""
   [[ -f $DB ]] && RESUME=--resume  # a database from an earlier call: continue its run
   timeout -s INT "$LEFT" build-gpu/infbench sweep "$PLAN" --db "$DB" $RESUME \
-    --set "models=$SET_MODELS" || rc=$?
+    --set "models=$SET_MODELS" "${SWEEP_SET[@]}" || rc=$?
 fi
 say "sweep exit $rc (130/124: stopped by the time budget; --resume continues it)"
 build-gpu/infbench report "$DB" --out "$OUT/report"

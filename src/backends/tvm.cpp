@@ -146,6 +146,8 @@ DLDataType dl_type(DType dtype) {
   switch (dtype) {
     case DType::float32: return {kDLFloat, 32, 1};
     case DType::float16: return {kDLFloat, 16, 1};
+    case DType::float64: return {kDLFloat, 64, 1};
+    case DType::int8: return {kDLInt, 8, 1};
     case DType::bfloat16: return {kDLBfloat, 16, 1};
     case DType::int64: return {kDLInt, 64, 1};
     case DType::int32: return {kDLInt, 32, 1};
@@ -158,6 +160,8 @@ DLDataType dl_type(DType dtype) {
 DType to_dtype(DLDataType t) {
   if (t.code == kDLFloat && t.bits == 32) return DType::float32;
   if (t.code == kDLFloat && t.bits == 16) return DType::float16;
+  if (t.code == kDLFloat && t.bits == 64) return DType::float64;
+  if (t.code == kDLInt && t.bits == 8) return DType::int8;
   if (t.code == kDLBfloat && t.bits == 16) return DType::bfloat16;
   if (t.code == kDLInt && t.bits == 64) return DType::int64;
   if (t.code == kDLInt && t.bits == 32) return DType::int32;
