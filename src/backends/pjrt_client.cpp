@@ -197,7 +197,7 @@ const Plugin& open_plugin(const std::filesystem::path& path) {
   return plugins.emplace(path, std::move(plugin)).first->second;
 }
 
-// --- Buffer -----------------------------------------------------------------------------------
+// --- Event ------------------------------------------------------------------------------------
 
 Event::Event(Event&& other) noexcept : api_(other.api_), event_(other.event_) {
   other.event_ = nullptr;
