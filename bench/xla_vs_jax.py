@@ -138,7 +138,9 @@ def main() -> int:
         print(json.dumps({"model": args.model, "precision": args.precision, "batch": batch,
                           "same_program": same, "infbench_samples_per_s": ours,
                           "jax_samples_per_s": jits, "infbench_load_phases":
-                          mine.get("load_phases"), "jax": theirs, "ratio": ratio}), flush=True)
+                          mine.get("load_phases"), "infbench_settings":
+                          mine.get("effective_settings"), "jax": theirs, "ratio": ratio}),
+                         flush=True)
     return 0
 
 

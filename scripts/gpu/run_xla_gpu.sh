@@ -9,6 +9,7 @@
 #
 #   scripts/gpu/run_xla_gpu.sh                                   # resnet50 fp16 batch 256
 #   scripts/gpu/run_xla_gpu.sh --model resnet18 --precision fp32 --batches 1,64 --min-s 5
+#   scripts/gpu/run_xla_gpu.sh --set in_flight=1 --rounds 3   # infbench --set, repeatable
 #
 # Both sides use the same GPU memory settings: preallocation off (infbench's default; jax through
 # XLA_PYTHON_CLIENT_PREALLOCATE=false), so that neither holds memory the other needs.
@@ -19,13 +20,17 @@ MODEL=resnet50
 PRECISION=fp16
 BATCHES=256
 MIN_S=10
+ROUNDS=1
+SETS=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --model) MODEL="$2"; shift ;;
     --precision) PRECISION="$2"; shift ;;
     --batches) BATCHES="$2"; shift ;;
     --min-s) MIN_S="$2"; shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    --set) SETS+=(--set "$2"); shift ;;
+    --rounds) ROUNDS="$2"; shift ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "run_xla_gpu.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -52,5 +57,6 @@ grep -q '^xla ' <(build-gpu/infbench info) || { echo "this build has no xla adap
 say "infbench xla vs jax.jit, $MODEL $PRECISION batch $BATCHES, device 0"
 XLA_PYTHON_CLIENT_PREALLOCATE=false PYTHONUNBUFFERED=1 $PY bench/xla_vs_jax.py --model "$MODEL" \
   --precision "$PRECISION" --batch-sizes "$BATCHES" --device 0 --platform cuda \
-  --infbench build-gpu/infbench --min-duration-s "$MIN_S" --out "$OUT" | tee "$OUT/xla_vs_jax.txt"
+  --infbench build-gpu/infbench --min-duration-s "$MIN_S" --rounds "$ROUNDS" ${SETS[@]+"${SETS[@]}"} \
+  --out "$OUT" | tee "$OUT/xla_vs_jax.txt"
 say "done"

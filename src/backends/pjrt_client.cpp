@@ -9,6 +9,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <utility>
 
 #include "infbench/error.hpp"
 
@@ -196,12 +197,32 @@ const Plugin& open_plugin(const std::filesystem::path& path) {
   return plugins.emplace(path, std::move(plugin)).first->second;
 }
 
+// --- Event ------------------------------------------------------------------------------------
+
+Event::Event(Event&& other) noexcept : api_(other.api_), event_(other.event_) {
+  other.event_ = nullptr;
+}
+Event& Event::operator=(Event&& other) noexcept {
+  std::swap(api_, other.api_);
+  std::swap(event_, other.event_);
+  return *this;
+}
+Event::~Event() {
+  try {
+    wait("");
+  } catch (const Error&) {  // whoever needed the result has waited and reported the failure
+  }
+}
+void Event::wait(const std::string& what) {
+  PJRT_Event* event = std::exchange(event_, nullptr);
+  await(api_, event, what);
+}
+
 // --- Buffer -----------------------------------------------------------------------------------
 
 Buffer::Buffer(Buffer&& other) noexcept
-    : api_(other.api_), buffer_(other.buffer_), host_done_(other.host_done_) {
+    : api_(other.api_), buffer_(other.buffer_), host_done_(std::move(other.host_done_)) {
   other.buffer_ = nullptr;
-  other.host_done_ = nullptr;
 }
 Buffer& Buffer::operator=(Buffer&& other) noexcept {
   std::swap(api_, other.api_);
@@ -210,11 +231,8 @@ Buffer& Buffer::operator=(Buffer&& other) noexcept {
   return *this;
 }
 Buffer::~Buffer() {
-  if (host_done_ != nullptr) {
-    try {
-      await(api_, host_done_, "xla: host-to-device copy");
-    } catch (const Error&) {  // the run that used the buffer has reported the failure
-    }
+  {
+    const Event copy_done = std::move(host_done_);  // awaited here, before the buffer goes
   }
   if (buffer_ == nullptr) return;
   auto destroy = INFBENCH_ARGS(PJRT_Buffer_Destroy_Args);
@@ -245,13 +263,13 @@ DType Buffer::dtype() const {
                                           ", which infbench does not handle");
 }
 
-void Buffer::copy_to_host(std::byte* destination, std::size_t bytes) const {
+Event Buffer::start_copy_to_host(std::byte* destination, std::size_t bytes) const {
   auto copy = INFBENCH_ARGS(PJRT_Buffer_ToHostBuffer_Args);
   copy.src = buffer_;
   copy.dst = destination;
   copy.dst_size = bytes;  // host_layout null: dense, major-to-minor (C order)
   check(api_, api_->PJRT_Buffer_ToHostBuffer(&copy), "xla: PJRT_Buffer_ToHostBuffer");
-  await(api_, copy.event, "xla: device-to-host copy");
+  return {api_, copy.event};
 }
 
 // --- Executable -------------------------------------------------------------------------------
@@ -320,7 +338,7 @@ std::size_t Executable::num_outputs() const {
   return outputs.num_outputs;
 }
 
-std::vector<Buffer> Executable::execute(std::span<PJRT_Buffer* const> arguments) const {
+Execution Executable::start(std::span<PJRT_Buffer* const> arguments) const {
   const std::size_t count = num_outputs();
   std::vector<PJRT_Buffer*> outputs(count, nullptr);
   PJRT_Buffer* const* argument_list = arguments.data();
@@ -336,11 +354,11 @@ std::vector<Buffer> Executable::execute(std::span<PJRT_Buffer* const> arguments)
   run.output_lists = &output_list;
   run.device_complete_events = &done;
   check(api_, api_->PJRT_LoadedExecutable_Execute(&run), "xla: PJRT_LoadedExecutable_Execute");
-  std::vector<Buffer> result;
-  result.reserve(count);
-  for (auto* buffer : outputs) result.emplace_back(api_, buffer);  // owned before any throw
-  await(api_, done, "xla: execution");
-  return result;
+  Execution execution;
+  execution.done = Event(api_, done);
+  execution.outputs.reserve(count);
+  for (auto* buffer : outputs) execution.outputs.emplace_back(api_, buffer);
+  return execution;
 }
 
 // --- Client -----------------------------------------------------------------------------------

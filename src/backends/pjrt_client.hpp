@@ -41,11 +41,30 @@ struct NamedValue {
   std::variant<std::string, std::int64_t, std::vector<std::int64_t>, float, bool> value;
 };
 
+// A pending PJRT operation (an execution, a copy). wait() awaits it and throws its error; the
+// destructor awaits it too (an error then ignored: it was reported or is moot), so that memory
+// the operation reads or writes outlives it.
+class Event {
+ public:
+  Event() = default;
+  Event(const PJRT_Api* api, PJRT_Event* event) : api_(api), event_(event) {}
+  Event(Event&& other) noexcept;
+  Event& operator=(Event&& other) noexcept;
+  Event(const Event&) = delete;
+  Event& operator=(const Event&) = delete;
+  ~Event();
+  void wait(const std::string& what);  // no-op once waited for, or for an empty Event
+
+ private:
+  const PJRT_Api* api_ = nullptr;
+  PJRT_Event* event_ = nullptr;
+};
+
 class Buffer {
  public:
   // `host_done`: the event of a host-to-device copy, awaited before the buffer is destroyed.
   Buffer(const PJRT_Api* api, PJRT_Buffer* buffer, PJRT_Event* host_done = nullptr)
-      : api_(api), buffer_(buffer), host_done_(host_done) {}
+      : api_(api), buffer_(buffer), host_done_(api, host_done) {}
   Buffer(Buffer&& other) noexcept;
   Buffer& operator=(Buffer&& other) noexcept;
   Buffer(const Buffer&) = delete;
@@ -54,12 +73,21 @@ class Buffer {
   PJRT_Buffer* get() const { return buffer_; }
   Shape dimensions() const;
   DType dtype() const;
-  void copy_to_host(std::byte* destination, std::size_t bytes) const;  // waits for the copy
+  // Starts the copy to host memory (dense, C order), which runs once the buffer's data is ready;
+  // `destination` stays valid until the returned event fired.
+  Event start_copy_to_host(std::byte* destination, std::size_t bytes) const;
 
  private:
   const PJRT_Api* api_;
   PJRT_Buffer* buffer_;
-  PJRT_Event* host_done_;
+  Event host_done_;
+};
+
+// An execution enqueued on the device: its output buffers (usable at once, e.g. as copy sources:
+// PJRT orders the work) and the event of its completion. Destroyed, it first waits for it.
+struct Execution {
+  std::vector<Buffer> outputs;
+  Event done;
 };
 
 class Executable {
@@ -72,8 +100,9 @@ class Executable {
   ~Executable();
   std::string serialize() const;  // PJRT_Executable_Serialize: for the compiled-executable cache
   std::size_t num_outputs() const;
-  // Runs on the executable's one device and waits until it is done.
-  std::vector<Buffer> execute(std::span<PJRT_Buffer* const> arguments) const;
+  // Enqueues a run on the executable's one device and returns without waiting for it; the
+  // arguments stay alive until `done` fired.
+  Execution start(std::span<PJRT_Buffer* const> arguments) const;
 
  private:
   const PJRT_Api* api_;

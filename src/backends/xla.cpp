@@ -9,11 +9,15 @@
 //    scripts/gpu/run_xla_gpu.sh is its first run.
 // Knobs: xla_flags (XLA debug options, per compile), GPU memory preallocation and fraction, the
 // allocator, and the compiled-executable cache (PJRT_Executable_Serialize/DeserializeAndLoad) in
-// params.cache_dir. Load phases: read, create_client, compile or deserialize (cache hit),
-// cache_write (miss), first_run. Each Backend has its own client (jax shares one per process):
-// with preallocate=on two co-located models each reserve memory_fraction.
+// params.cache_dir. StreamingBackend: submit_batch() enqueues the execution and the copies of its
+// outputs to host tensors without waiting, collect_batch() awaits the oldest batch, so that the
+// device runs batch k+1 while batch k's outputs travel to the host (option in_flight; jax's
+// asynchronous dispatch does the same). Load phases: read, create_client, compile or deserialize
+// (cache hit), cache_write (miss), first_run. Each Backend has its own client (jax shares one per
+// process): with preallocate=on two co-located models each reserve memory_fraction.
 #include <algorithm>
 #include <cstdlib>
+#include <deque>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -175,7 +179,7 @@ bool write_file(const fs::path& path, const std::string& bytes) {
   return !ec;
 }
 
-class XlaBackend final : public Backend {
+class XlaBackend final : public Backend, public StreamingBackend {
  public:
   BackendInfo info() const override {
     BackendInfo info;
@@ -221,6 +225,12 @@ class XlaBackend final : public Backend {
          "bfc",
          {"bfc", "platform", "cuda_async"},
          false},
+        {"in_flight",
+         "batches in flight: executions enqueued before the oldest one's outputs are awaited "
+         "(with overlap); 0 = 2 on a GPU, 1 on the CPU",
+         "0",
+         {},
+         true},
     };
     info.notes =
         std::string("StableHLO compiled by a PJRT plugin: XLA's CPU plugin (") +
@@ -258,6 +268,7 @@ class XlaBackend final : public Backend {
                                                    sidecar.precision + ", not " + params.precision +
                                                    "; use its file of that precision");
     }
+    in_flight_.clear();
     executable_.reset();
     client_.reset();
     phases.mark("create_client");  // and, at the first load, open the plugin
@@ -315,6 +326,8 @@ class XlaBackend final : public Backend {
                       std::to_string(signature_.outputs.size()) + "; " + kExportHint);
     }
     zero_copy_ = platform.starts_with("cpu");
+    const int in_flight = option_int(params, me, "in_flight");
+    max_in_flight_ = in_flight > 0 ? static_cast<std::size_t>(in_flight) : (gpu ? 2 : 1);
     phases.mark("first_run");
     run_zeros();
 
@@ -332,6 +345,7 @@ class XlaBackend final : public Backend {
                  {"preallocate", option_value(params, me, "preallocate")},
                  {"memory_fraction", option_value(params, me, "memory_fraction")},
                  {"allocator", option_value(params, me, "allocator")},
+                 {"in_flight", std::to_string(max_in_flight_)},
                  {"cache_dir", params.cache_dir.string()},
                  {"cache", std::string(to_string(result.cache))},
                  {"cache_file", result.cache_file.string()}};
@@ -342,27 +356,52 @@ class XlaBackend final : public Backend {
   Settings effective_settings() const override { return settings_; }
 
   std::vector<Tensor> run_batch(std::span<const TensorView> inputs) override {
+    if (!in_flight_.empty()) {
+      throw Error(ErrorKind::invalid_argument,
+                  "xla: run_batch() with batches in flight; collect_batch() them first");
+    }
+    submit_batch(inputs);
+    return collect_batch();
+  }
+
+  std::size_t max_batches_in_flight() const override { return max_in_flight_; }
+
+  void submit_batch(std::span<const TensorView> inputs) override {
     if (inputs.size() != signature_.inputs.size()) {
       throw Error(ErrorKind::invalid_argument,
                   "xla: the program has " + std::to_string(signature_.inputs.size()) +
-                      " inputs, run_batch() got " + std::to_string(inputs.size()));
+                      " inputs, submit_batch() got " + std::to_string(inputs.size()));
     }
-    std::vector<pjrt::Buffer> arguments;
+    if (in_flight_.size() >= max_in_flight_) {
+      throw Error(ErrorKind::invalid_argument,
+                  "xla: " + std::to_string(in_flight_.size()) +
+                      " batches in flight already (in_flight); collect_batch() first");
+    }
+    Batch batch;
     std::vector<PJRT_Buffer*> handles;
     for (const auto& in : inputs) {
-      arguments.push_back(in.device >= 0 ? client_->view_of_device(in)
-                                         : client_->from_host(in, zero_copy_));
-      handles.push_back(arguments.back().get());
+      batch.inputs.push_back(in.device >= 0 ? client_->view_of_device(in)
+                                            : client_->from_host(in, zero_copy_));
+      handles.push_back(batch.inputs.back().get());
     }
-    const auto outputs = executable_->execute(handles);
-    std::vector<Tensor> result;
-    result.reserve(outputs.size());
-    for (const auto& out : outputs) {
-      Tensor t(out.dtype(), out.dimensions());
-      out.copy_to_host(t.data(), t.byte_size());
-      result.push_back(std::move(t));
+    batch.execution = executable_->start(handles);
+    batch.outputs.reserve(batch.execution.outputs.size());  // no reallocation: copies target them
+    for (const auto& out : batch.execution.outputs) {
+      auto& t = batch.outputs.emplace_back(out.dtype(), out.dimensions());
+      batch.copies.push_back(out.start_copy_to_host(t.data(), t.byte_size()));
     }
-    return result;
+    in_flight_.push_back(std::move(batch));
+  }
+
+  std::vector<Tensor> collect_batch() override {
+    if (in_flight_.empty()) {
+      throw Error(ErrorKind::invalid_argument, "xla: collect_batch() with no batch in flight");
+    }
+    Batch batch = std::move(in_flight_.front());
+    in_flight_.pop_front();  // collected even if it failed
+    batch.execution.done.wait("xla: execution");
+    for (auto& copy : batch.copies) copy.wait("xla: device-to-host copy");
+    return std::move(batch.outputs);
   }
 
  private:
@@ -397,9 +436,21 @@ class XlaBackend final : public Backend {
     run_batch(views);
   }
 
-  // Declared in this order so that the executable is destroyed before its client.
+  // A submitted batch. Members are destroyed in reverse order, each destructor awaiting its
+  // events: the copies before the host tensors they write, the execution before the inputs it
+  // reads (views of the pipeline's staged buffers, which it keeps until collect_batch()).
+  struct Batch {
+    std::vector<pjrt::Buffer> inputs;
+    pjrt::Execution execution;
+    std::vector<Tensor> outputs;
+    std::vector<pjrt::Event> copies;
+  };
+
+  // Declared in this order so that batches, then the executable go before their client.
   std::unique_ptr<pjrt::Client> client_;
   std::unique_ptr<pjrt::Executable> executable_;
+  std::deque<Batch> in_flight_;  // oldest first
+  std::size_t max_in_flight_ = 1;
   bool zero_copy_ = false;
   Signature signature_;
   Settings settings_;

@@ -4,6 +4,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "infbench/model.hpp"
 #include "infbench/npy.hpp"
 #include "zoo_helpers.hpp"
@@ -202,6 +204,55 @@ TEST(Xla, CompiledExecutableCacheMissThenHitGivesSameOutputs) {
   EXPECT_EQ(third.load_result().cache, CacheStatus::miss);
   EXPECT_LE(relative_error(third.predict({{"input", x}}).front().tensor, ref), 1e-4);
   std::filesystem::remove_all(dir);
+}
+
+// 20 distinct samples: the zoo's 4, then scaled copies, so that batches' outputs differ.
+Tensor distinct_samples(const Tensor& sample, std::int64_t count) {
+  Shape shape = sample.shape();
+  shape[0] = count;
+  Tensor x(sample.dtype(), shape);
+  const auto from = sample.values<float>();
+  auto to = x.values<float>();
+  for (std::size_t i = 0; i < to.size(); ++i) {
+    const std::size_t row = i / (from.size() / 4);
+    to[i] = from[i % from.size()] * (1.0F + 0.1F * static_cast<float>(row / 4));
+  }
+  return x;
+}
+
+TEST(Xla, TwoBatchesInFlightGiveTheSameOutputsAsOne) {
+  const auto model = std::string("mobilenet_v3_small");
+  const Tensor ref = read_npy(model_file(model, model + ".sample_output.npy"));
+  const Tensor x = distinct_samples(read_npy(model_file(model, model + ".sample_input.npy")), 20);
+  Params p;
+  p.batch_size = 8;
+  p.options["in_flight"] = "1";
+  auto one = Model::load("xla", xla_file(model, 8), p);
+  EXPECT_EQ(one.batches_in_flight(), 1U);
+  p.options["in_flight"] = "2";
+  auto two = Model::load("xla", xla_file(model, 8), p);
+  ASSERT_EQ(two.batches_in_flight(), 2U);  // predict() with overlap then streams
+  const auto settings = two.effective_settings();
+  EXPECT_NE(std::find(settings.begin(), settings.end(),
+                      std::pair<std::string, std::string>{"in_flight", "2"}),
+            settings.end());
+  const Tensor serial = one.predict({{"input", x}}).front().tensor;
+  const Tensor streamed = two.predict({{"input", x}}).front().tensor;
+  EXPECT_EQ(two.last_predict().calls, 3);  // 8 + 8 + 4 padded
+  EXPECT_LE(relative_error(serial.slice_batch(0, 4), ref), 1e-4);
+  EXPECT_GT(relative_error(serial.slice_batch(8, 8), serial.slice_batch(0, 8)), 1e-3);
+  EXPECT_LE(relative_error(streamed, serial), 1e-6);
+
+  // Directly: collected oldest first, and no more than in_flight submitted.
+  const auto first = x.slice_batch(0, 8), second = x.slice_batch(8, 8);
+  const std::vector<TensorView> a{first.view()}, b{second.view()};
+  two.submit_batch(a);
+  two.submit_batch(b);
+  EXPECT_NE(error_of([&] { two.submit_batch(a); }).find("2 batches in flight already"),
+            std::string::npos);
+  EXPECT_LE(relative_error(two.collect_batch().front(), serial.slice_batch(0, 8)), 1e-6);
+  EXPECT_LE(relative_error(two.collect_batch().front(), serial.slice_batch(8, 8)), 1e-6);
+  EXPECT_NE(error_of([&] { two.collect_batch(); }).find("no batch in flight"), std::string::npos);
 }
 
 TEST(XlaErrors, MissingPluginBadFlagsAndWrongPrecisionAreOneLine) {
