@@ -237,8 +237,7 @@ class XlaBackend final : public Backend, public StreamingBackend {
         (*INFBENCH_XLA_CPU_PLUGIN != '\0' ? INFBENCH_XLA_CPU_PLUGIN : "none found at build") +
         ") for device -1; GPUs through jax's CUDA 13 plugin (" +
         (cuda_plugin.empty() ? std::string("not found on this machine") : cuda_plugin.string()) +
-        "), not yet run on a GPU (scripts/gpu/run_xla_gpu.sh). One file per precision and batch "
-        "size (XLA "
+        "), verified on an H200 (results/h200/xla). One file per precision and batch size (XLA "
         "compiles static shapes). The CPU plugin sizes its thread pool itself (one thread per "
         "CPU the process may use): threads is reported, not set. The compiled-executable cache "
         "(cache_dir) is keyed on the file, plugin, device and xla_flags.";
