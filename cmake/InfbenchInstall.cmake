@@ -20,5 +20,5 @@ write_basic_package_version_file("${PROJECT_BINARY_DIR}/infbenchConfigVersion.cm
                                  COMPATIBILITY SameMinorVersion)
 install(FILES "${PROJECT_BINARY_DIR}/infbenchConfig.cmake" "${PROJECT_BINARY_DIR}/infbenchConfigVersion.cmake"
               "${PROJECT_SOURCE_DIR}/cmake/FindOnnxRuntime.cmake" "${PROJECT_SOURCE_DIR}/cmake/FindTensorFlowC.cmake"
-              "${PROJECT_SOURCE_DIR}/cmake/FindTVMRuntime.cmake"
+              "${PROJECT_SOURCE_DIR}/cmake/FindTVMRuntime.cmake" "${PROJECT_SOURCE_DIR}/cmake/FindPjrtCApi.cmake"
         DESTINATION ${_infbench_cmake_dir})

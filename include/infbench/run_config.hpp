@@ -60,7 +60,7 @@ struct ConfigField {
 // The scalar settings of RunConfig, in one list. `v(field, member)` is called for each; Config is
 // RunConfig or const RunConfig. The scenario (an axis) and the input files are not in the list.
 template <class Config, class Visitor>
-  requires std::same_as<std::remove_const_t<Config>, RunConfig>
+requires std::same_as<std::remove_const_t<Config>, RunConfig>
 void visit_fields(Config& c, Visitor&& v) {
   using I = Identity;
   v(ConfigField{"min_duration_s", "--min-duration-s", "Measured phase lasts at least this", I::yes},

@@ -15,6 +15,9 @@
   const settingsOf = (p) => {
     const req = JSON.parse(p.requested_json || '{}').params || {};
     const parts = [];
+    // Every requested setting is part of a series' name, precision included: fp32 and fp16 points
+    // of one framework are two series, not one zig-zag line.
+    if (req.precision && req.precision !== 'fp32') parts.push(req.precision);
     if (req.optimization) parts.push(req.optimization);
     for (const [k, v] of Object.entries(req.options || {})) parts.push(`${k}=${v}`);
     if (req.threads) parts.push(`threads=${req.threads}`);

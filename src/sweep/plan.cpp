@@ -243,6 +243,7 @@ std::string short_hash(const std::string& text) {
 
 std::string PlanPoint::label() const {
   std::string settings;
+  if (params.precision != "fp32") settings += " " + params.precision;
   if (!params.optimization.empty()) settings += " optimization=" + params.optimization;
   for (const auto& [k, v] : params.options) settings += " " + k + "=" + v;
   return model + " " + framework + settings + " batch " + std::to_string(params.batch_size) + " " +
