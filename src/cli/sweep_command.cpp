@@ -43,10 +43,7 @@ void add_sweep_commands(CLI::App& app) {
 
   auto* worker = app.add_subcommand("sweep-worker", "");  // internal: one load group of a sweep
   worker->group("");
-  worker->callback([] {
-    const int code = run_sweep_worker();
-    if (code != 0) std::exit(code);
-  });
+  worker->callback([] { run_sweep_worker(); });
 
   struct ExportArgs {
     std::string db, format = "csv", out;

@@ -37,8 +37,9 @@ RunStart start_run(ResultStore& store, const Plan& plan, const SweepOptions& opt
 RunResult failed_result(const PlanPoint& point, const std::string& reason,
                         const std::string& phase);
 
-// The worker side: reads a group (JSON) from stdin, writes JSON lines to fd 3. Returns exit code.
-int run_sweep_worker();
+// The worker side: reads a group (JSON) from stdin, writes JSON lines to fd 3. A group it cannot
+// read is an Error (invalid_argument), which main turns into exit code 2.
+void run_sweep_worker();
 
 nlohmann::json point_to_json(const PlanPoint& point);
 PointIdentity identity_of(const PlanPoint& point);  // host and device_used left empty

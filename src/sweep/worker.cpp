@@ -76,15 +76,15 @@ PlanPoint point_from_json(const nlohmann::json& j) {
   return p;
 }
 
-int run_sweep_worker() {
+void run_sweep_worker() {
   std::vector<PlanPoint> points;
   try {
     for (const auto& j : nlohmann::json::parse(std::cin)) points.push_back(point_from_json(j));
-  } catch (const std::exception& e) {
-    std::cerr << "sweep-worker: bad group on stdin: " << e.what() << "\n";
-    return 2;
+  } catch (const std::exception& e) {  // main maps it to exit code 2, as for any bad input
+    throw Error(ErrorKind::invalid_argument,
+                std::string("sweep-worker: bad group on stdin: ") + e.what());
   }
-  if (points.empty()) return 0;
+  if (points.empty()) return;
   RunResult loaded;
   std::optional<Model> model;
   auto load = [&](const PlanPoint& point) {
@@ -127,7 +127,6 @@ int run_sweep_worker() {
     result.record.scenario = std::string(to_string(point.config.scenario));
     emit({{"type", "result"}, {"point", point.id}, {"result", to_json(result)}});
   }
-  return 0;
 }
 
 }  // namespace infbench
