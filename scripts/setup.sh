@@ -85,46 +85,31 @@ else
   echo "setup: Chart.js present in $CHARTJS_DIR"
 fi
 
+# One virtual environment per set of pins that must not move another's: created with Debian's
+# Python, filled from its requirements file, reinstalled only when that file changes.
+#   pip_venv DIR REQUIREMENTS SIZE WHAT
+pip_venv() {
+  local venv="$PWD/$1" reqs="$2"
+  if [[ ! -x "$venv/bin/python" ]] || ! cmp -s "$reqs" "$venv/infbench-requirements.txt"; then
+    echo "setup: installing $(grep -cv '^#' "$reqs") PyPI packages into $venv ($3)"
+    [[ -x "$venv/bin/python" ]] || /usr/bin/python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$reqs"
+    cp "$reqs" "$venv/infbench-requirements.txt"
+  else
+    echo "setup: $4 present in $venv"
+  fi
+}
+
 # OpenVINO and TensorFlow (CPU): their PyPI wheels are C++ SDKs (headers, libraries, OpenVINO's
-# CMake package and benchmark_app). Pinned in scripts/requirements-frameworks.txt; CMake finds them
-# in .deps/venv (CMakeLists.txt). Reinstalled only when that file changes.
-VENV="$PWD/.deps/venv"
-REQS=scripts/requirements-frameworks.txt
-if [[ ! -x "$VENV/bin/python" ]] || ! cmp -s "$REQS" "$VENV/infbench-requirements.txt"; then
-  echo "setup: installing $(grep -cv '^#' "$REQS") PyPI packages into $VENV (~700 MB)"
-  [[ -x "$VENV/bin/python" ]] || /usr/bin/python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQS"
-  cp "$REQS" "$VENV/infbench-requirements.txt"
-else
-  echo "setup: PyPI frameworks present in $VENV"
-fi
-
-# XLA through PJRT: the CPU plugin and jax (tools/xla_zoo.py exports StableHLO) in a venv of their
-# own, .deps/venv-xla (jax pins its own numpy and ml_dtypes). Pinned in scripts/requirements-xla.txt;
-# CMake finds the plugin there and the PJRT C API header in .deps/venv's TensorFlow wheel.
-XLA_VENV="$PWD/.deps/venv-xla"
-XLA_REQS=scripts/requirements-xla.txt
-if [[ ! -x "$XLA_VENV/bin/python" ]] || ! cmp -s "$XLA_REQS" "$XLA_VENV/infbench-requirements.txt"; then
-  echo "setup: installing $(grep -cv '^#' "$XLA_REQS") PyPI packages into $XLA_VENV (~500 MB)"
-  [[ -x "$XLA_VENV/bin/python" ]] || /usr/bin/python3 -m venv "$XLA_VENV"
-  "$XLA_VENV/bin/pip" install --quiet --disable-pip-version-check -r "$XLA_REQS"
-  cp "$XLA_REQS" "$XLA_VENV/infbench-requirements.txt"
-else
-  echo "setup: XLA's CPU plugin and jax present in $XLA_VENV"
-fi
-
-# Apache TVM for the tvm adapter and tools/tvm_zoo.py, in a venv of its own (its pins must not move
-# .deps/venv's). Pinned in scripts/requirements-mlir.txt; CMake finds it (cmake/FindTVMRuntime.cmake).
-MLIR_VENV="$PWD/.deps/venv-mlir"
-MLIR_REQS=scripts/requirements-mlir.txt
-if [[ ! -x "$MLIR_VENV/bin/python" ]] || ! cmp -s "$MLIR_REQS" "$MLIR_VENV/infbench-requirements.txt"; then
-  echo "setup: installing $(grep -cv '^#' "$MLIR_REQS") PyPI packages into $MLIR_VENV (~400 MB)"
-  [[ -x "$MLIR_VENV/bin/python" ]] || /usr/bin/python3 -m venv "$MLIR_VENV"
-  "$MLIR_VENV/bin/pip" install --quiet --disable-pip-version-check -r "$MLIR_REQS"
-  cp "$MLIR_REQS" "$MLIR_VENV/infbench-requirements.txt"
-else
-  echo "setup: Apache TVM present in $MLIR_VENV"
-fi
+# CMake package and benchmark_app); CMake finds them in .deps/venv (CMakeLists.txt).
+pip_venv .deps/venv scripts/requirements-frameworks.txt "~700 MB" "PyPI frameworks"
+# XLA through PJRT: the CPU plugin and jax (tools/xla_zoo.py exports StableHLO), in a venv of their
+# own (jax pins its own numpy and ml_dtypes). CMake finds the plugin there and the PJRT C API header
+# in .deps/venv's TensorFlow wheel.
+pip_venv .deps/venv-xla scripts/requirements-xla.txt "~500 MB" "XLA's CPU plugin and jax"
+# Apache TVM for the tvm adapter and tools/tvm_zoo.py (cmake/FindTVMRuntime.cmake), in a venv of
+# its own (its pins must not move .deps/venv's).
+pip_venv .deps/venv-mlir scripts/requirements-mlir.txt "~400 MB" "Apache TVM"
 
 if [[ $BUILD -eq 1 ]]; then
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" -DONNXRUNTIME_ROOT="$ORT_DIR" -DINFBENCH_WERROR=ON
