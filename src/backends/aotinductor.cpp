@@ -15,11 +15,7 @@
 
 #include "option_values.hpp"
 #include "torch_common.hpp"
-
-#ifdef INFBENCH_LIBTORCH_CUDA
-#include <c10/cuda/CUDAGuard.h>
-#include <c10/cuda/CUDAStream.h>
-#endif
+#include "torch_gpu.hpp"
 
 namespace infbench {
 namespace {
@@ -72,13 +68,13 @@ class AotInductorBackend final : public Backend {
     info.notes =
         "A package is compiled for one precision and batch size (its sidecar .json says which; "
         "--precision must match). Its compile time is reported as load_optimize_s.";
-#ifdef INFBENCH_LIBTORCH_CUDA
-    info.gpus = torch_common::visible_gpus();
-    info.device_inputs = true;
-    info.allocator_peaks = &torch_common::caching_allocator_peaks;
-#else
-    info.notes += " CPU packages only in this build (the LibTorch found has no CUDA).";
-#endif
+    if (torch_gpu::built()) {
+      info.gpus = torch_gpu::visible_gpus();
+      info.device_inputs = true;
+      info.allocator_peaks = torch_gpu::allocator_peaks();
+    } else {
+      info.notes += " CPU packages only in this build (the LibTorch found has no CUDA).";
+    }
     return info;
   }
 
@@ -109,16 +105,10 @@ class AotInductorBackend final : public Backend {
     result.ahead_of_time_optimize_s = sidecar.compile_s;
     try {
       phases.mark("read");
-#ifdef INFBENCH_LIBTORCH_CUDA
-      std::optional<c10::cuda::CUDAGuard> guard;
-      if (device_ >= 0) guard.emplace(static_cast<c10::DeviceIndex>(device_));
       // A stream of its own, used by run_batch: co-located models (ensemble members on their own
       // threads) overlap on the GPU instead of serialising on the default stream.
-      if (device_ >= 0) {
-        stream_.emplace(
-            c10::cuda::getStreamFromPool(false, static_cast<c10::DeviceIndex>(device_)));
-      }
-#endif
+      stream_ = std::make_unique<torch_gpu::ModelStream>(device_);
+      const auto on_device = stream_->enter();
       loader_ = std::make_unique<torch::inductor::AOTIModelPackageLoader>(model.string());
     } catch (const c10::Error& e) {
       throw Error(ErrorKind::framework, model.string() + ": AOTInductor cannot load it: " +
@@ -149,13 +139,7 @@ class AotInductorBackend final : public Backend {
   std::vector<Tensor> run_batch(std::span<const TensorView> inputs) override {
     try {
       c10::InferenceMode no_autograd;
-#ifdef INFBENCH_LIBTORCH_CUDA
-      std::optional<c10::cuda::CUDAGuard> guard;
-      if (device_ >= 0) guard.emplace(static_cast<c10::DeviceIndex>(device_));
-      // Its own stream (created at load): co-located models overlap on the GPU (libtorch.cpp).
-      std::optional<c10::cuda::CUDAStreamGuard> on_own_stream;
-      if (stream_) on_own_stream.emplace(*stream_);
-#endif
+      const auto on_own_stream = stream_->enter();  // device and stream current (load made them)
       std::vector<at::Tensor> args;
       for (const auto& in : inputs) {
         at::Tensor t = torch_common::wrap(in);
@@ -184,9 +168,7 @@ class AotInductorBackend final : public Backend {
   Settings settings_;
   int device_ = -1;
   c10::ScalarType input_type_ = c10::ScalarType::Float;
-#ifdef INFBENCH_LIBTORCH_CUDA
-  std::optional<c10::cuda::CUDAStream> stream_;
-#endif
+  std::unique_ptr<torch_gpu::ModelStream> stream_;
 };
 
 }  // namespace

@@ -16,18 +16,12 @@
 #include <torch/version.h>
 
 #include <array>
-#include <map>
+#include <memory>
 
 #include "../core/file_key.hpp"
 #include "option_values.hpp"
 #include "torch_common.hpp"
-
-#ifdef INFBENCH_LIBTORCH_CUDA
-#include <ATen/cuda/CUDAContext.h>
-#include <ATen/cuda/CUDAGraph.h>
-#include <c10/cuda/CUDAGuard.h>
-#include <c10/cuda/CUDAStream.h>
-#endif
+#include "torch_gpu.hpp"
 
 namespace infbench {
 namespace {
@@ -101,11 +95,14 @@ class LibTorchBackend final : public Backend {
     info.notes =
         "Threads are process-wide in LibTorch. optimize_for_inference gave wrong outputs for "
         "mobilenet_v3_small in 1.13: compare outputs before trusting it.";
-#ifdef INFBENCH_LIBTORCH_CUDA
-    info.gpus = torch_common::visible_gpus();
+    if (!torch_gpu::built()) {
+      info.notes += " CPU only in this build (the LibTorch found has no CUDA).";
+      return info;
+    }
+    info.gpus = torch_gpu::visible_gpus();
     info.precisions = {"fp32", "fp16", "bf16"};
     info.device_inputs = true;
-    info.allocator_peaks = &torch_common::caching_allocator_peaks;
+    info.allocator_peaks = torch_gpu::allocator_peaks();
     info.options.insert(info.options.end(),
                         {
                             {"tf32",
@@ -134,9 +131,6 @@ class LibTorchBackend final : public Backend {
         "cuda_graph captures on the first call of each batch size (after 3 warm-up calls): that "
         "first call is slow. fp16/bf16 need --device k.";
     if (info.gpus.empty()) info.notes += " No GPU visible: CPU only here.";
-#else
-    info.notes += " CPU only in this build (the LibTorch found has no CUDA).";
-#endif
     return info;
   }
 
@@ -160,16 +154,8 @@ class LibTorchBackend final : public Backend {
       const int blas = set_blas_threads(option_int(params, me, "blas_threads"));
       torch::jit::setTensorExprFuserEnabled(fuser);
       Settings gpu_settings = configure_gpu(params, me);
-#ifdef INFBENCH_LIBTORCH_CUDA
-      // Each loaded model computes on a stream of its own (PyTorch's pool, non-blocking), so that
-      // co-located models on their own threads (ensemble members) overlap on the GPU instead of
-      // serialising on the default stream.
-      if (device_ >= 0) {
-        stream_.emplace(
-            c10::cuda::getStreamFromPool(false, static_cast<c10::DeviceIndex>(device_)));
-        gpu_settings.emplace_back("cuda_stream", "own");
-      }
-#endif
+      stream_ = std::make_unique<torch_gpu::ModelStream>(device_);
+      if (device_ >= 0) gpu_settings.emplace_back("cuda_stream", "own");
       const torch::Device where =
           device_ >= 0 ? torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(device_))
                        : torch::Device(torch::kCPU);
@@ -234,10 +220,7 @@ class LibTorchBackend final : public Backend {
   std::vector<Tensor> run_batch(std::span<const TensorView> inputs) override {
     try {
       c10::InferenceMode no_autograd;
-#ifdef INFBENCH_LIBTORCH_CUDA
-      std::optional<c10::cuda::CUDAStreamGuard> on_own_stream;
-      if (stream_) on_own_stream.emplace(*stream_);
-#endif
+      const auto on_own_stream = stream_->enter();
       std::vector<at::Tensor> args;
       args.reserve(inputs.size());
       for (const auto& in : inputs) args.push_back(to_device(torch_common::wrap(in)));
@@ -259,31 +242,24 @@ class LibTorchBackend final : public Backend {
  private:
   // Process-wide GPU switches and this module's GPU options; returns their effective values.
   Settings configure_gpu(const Params& params, const BackendInfo& me) {
-#ifdef INFBENCH_LIBTORCH_CUDA
-    if (device_ >= 0) {
-      const bool tf32 = option_value(params, me, "tf32") == "on";
-      const bool benchmark = option_value(params, me, "cudnn_benchmark") == "on";
-      channels_last_ = option_value(params, me, "channels_last") == "on";
-      cuda_graph_ = option_value(params, me, "cuda_graph") == "on";
-      at::globalContext().setAllowTF32CuBLAS(tf32);
-      at::globalContext().setAllowTF32CuDNN(tf32);
-      at::globalContext().setBenchmarkCuDNN(benchmark);
-      return {{"tf32", dtype_ == c10::ScalarType::Float ? (tf32 ? "on" : "off") : "n/a"},
-              {"channels_last", channels_last_ ? "on" : "off"},
-              {"cudnn_benchmark", benchmark ? "on" : "off"},
-              {"cuda_graph", cuda_graph_ ? "on" : "off"},
-              { "gpu_name",
-                at::cuda::getDeviceProperties(static_cast<c10::DeviceIndex>(device_))->name }};
+    if (!torch_gpu::built()) return {};
+    if (device_ < 0) {
+      return {{"tf32", "n/a"},
+              {"channels_last", "n/a"},
+              {"cudnn_benchmark", "n/a"},
+              {"cuda_graph", "n/a"}};
     }
-    return {{"tf32", "n/a"}, {"channels_last", "n/a"}, {"cudnn_benchmark", "n/a"}, {
-              "cuda_graph",
-              "n/a"
-            }};
-#else
-    (void)params;
-    (void)me;
-    return {};
-#endif
+    const bool tf32 = option_value(params, me, "tf32") == "on";
+    const bool benchmark = option_value(params, me, "cudnn_benchmark") == "on";
+    channels_last_ = option_value(params, me, "channels_last") == "on";
+    if (option_value(params, me, "cuda_graph") == "on")
+      graphs_ = std::make_unique<torch_gpu::GraphCache>(device_);
+    torch_gpu::set_process_switches(tf32, benchmark);
+    return {{"tf32", dtype_ == c10::ScalarType::Float ? (tf32 ? "on" : "off") : "n/a"},
+            {"channels_last", channels_last_ ? "on" : "off"},
+            {"cudnn_benchmark", benchmark ? "on" : "off"},
+            {"cuda_graph", graphs_ ? "on" : "off"},
+            {"gpu_name", torch_gpu::device_name(device_)}};
   }
 
   // Before freezing: the compute type and memory layout, so that frozen constants have them.
@@ -330,55 +306,9 @@ class LibTorchBackend final : public Backend {
   }
 
   c10::IValue forward(const std::vector<at::Tensor>& args) {
-#ifdef INFBENCH_LIBTORCH_CUDA
-    if (device_ >= 0) {
-      c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device_));
-      if (cuda_graph_) return replay(args);
-      return module_.forward(ivalues(args));
-    }
-#endif
+    if (graphs_) return graphs_->replay(module_, args);
     return module_.forward(ivalues(args));
   }
-
-#ifdef INFBENCH_LIBTORCH_CUDA
-  struct Graph {
-    at::cuda::CUDAGraph graph;
-    std::vector<at::Tensor> inputs;  // static: the graph reads its inputs from here
-    c10::IValue output;              // static: each replay overwrites it
-  };
-
-  c10::IValue replay(const std::vector<at::Tensor>& args) {
-    auto& graph = graphs_[args.empty() ? 0 : args.front().size(0)];
-    if (!graph) graph = capture(args);
-    for (std::size_t i = 0; i < args.size(); ++i) graph->inputs[i].copy_(args[i]);
-    graph->graph.replay();
-    return graph->output;
-  }
-
-  // Capture needs a side stream, and warm-up calls first: TorchScript's profiling executor
-  // specialises the graph during its first calls and cuDNN autotunes per shape; neither may
-  // happen inside the capture. Thread-local capture mode, because the pipeline's batcher thread
-  // issues its own copies while this thread captures.
-  std::unique_ptr<Graph> capture(const std::vector<at::Tensor>& args) {
-    auto graph = std::make_unique<Graph>();
-    for (const auto& a : args) graph->inputs.push_back(a.clone());
-    auto side = c10::cuda::getStreamFromPool(false, static_cast<c10::DeviceIndex>(device_));
-    c10::cuda::getCurrentCUDAStream(static_cast<c10::DeviceIndex>(device_)).synchronize();
-    {
-      c10::cuda::CUDAStreamGuard on_side(side);
-      for (int i = 0; i < 3; ++i) module_.forward(ivalues(graph->inputs));
-      side.synchronize();
-      graph->graph.capture_begin({0, 0}, cudaStreamCaptureModeThreadLocal);
-      graph->output = module_.forward(ivalues(graph->inputs));
-      graph->graph.capture_end();
-    }
-    side.synchronize();
-    return graph;
-  }
-
-  std::map<std::int64_t, std::unique_ptr<Graph>> graphs_;
-  std::optional<c10::cuda::CUDAStream> stream_;
-#endif
 
   void read_signature() {
     signature_ = {};
@@ -401,7 +331,8 @@ class LibTorchBackend final : public Backend {
   int device_ = -1;
   c10::ScalarType dtype_ = c10::ScalarType::Float;
   bool channels_last_ = false;
-  bool cuda_graph_ = false;
+  std::unique_ptr<torch_gpu::ModelStream> stream_;  // this model's stream on its GPU
+  std::unique_ptr<torch_gpu::GraphCache> graphs_;   // set when cuda_graph=on
 };
 
 }  // namespace

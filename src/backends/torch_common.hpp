@@ -1,7 +1,7 @@
 #pragma once
 // Helpers shared by the two adapters built on LibTorch (libtorch: TorchScript; aotinductor: .pt2
 // packages). Header-only and included by those two adapters alone, so no LibTorch header reaches
-// the rest of the tree. The GPU part exists only where the LibTorch found was built with CUDA.
+// the rest of the tree. Their GPU half is torch_gpu.hpp.
 #include <torch/script.h>
 
 #include <array>
@@ -9,11 +9,6 @@
 #include <vector>
 
 #include "infbench/backend.hpp"
-
-#ifdef INFBENCH_LIBTORCH_CUDA
-#include <c10/cuda/CUDACachingAllocator.h>
-#include <torch/cuda.h>
-#endif
 
 namespace infbench::torch_common {
 
@@ -95,28 +90,5 @@ inline at::Tensor wrap(const TensorView& in) {
   // from_blob only reads here: the adapters never write into their inputs.
   return torch::from_blob(const_cast<std::byte*>(in.data), in.shape, options);
 }
-
-#ifdef INFBENCH_LIBTORCH_CUDA
-inline std::vector<int> visible_gpus() {
-  std::vector<int> gpus;
-  for (int i = 0; i < static_cast<int>(torch::cuda::device_count()); ++i) gpus.push_back(i);
-  return gpus;
-}
-
-// The c10 CUDA caching allocator's peaks: it serves both TorchScript and AOTInductor models.
-inline BackendInfo::AllocatorPeaks caching_allocator_peaks(int device, bool reset) {
-  const auto index = static_cast<c10::DeviceIndex>(device);
-  BackendInfo::AllocatorPeaks peaks;
-  if (reset) {
-    c10::cuda::CUDACachingAllocator::resetPeakStats(index);
-    return peaks;
-  }
-  const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(index);
-  // Index 0 is StatType::AGGREGATE (all pools) in every LibTorch version.
-  peaks.reserved_bytes = static_cast<double>(stats.reserved_bytes[0].peak);
-  peaks.allocated_bytes = static_cast<double>(stats.allocated_bytes[0].peak);
-  return peaks;
-}
-#endif
 
 }  // namespace infbench::torch_common
