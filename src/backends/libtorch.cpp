@@ -18,6 +18,7 @@
 #include <array>
 #include <memory>
 
+#include "../core/atomic_file.hpp"
 #include "../core/file_key.hpp"
 #include "option_values.hpp"
 #include "torch_common.hpp"
@@ -185,10 +186,9 @@ class LibTorchBackend final : public Backend {
           module_ = torch::jit::optimize_for_inference(module_);
         if (result.cache == CacheStatus::miss) {
           phases.mark("cache_write");
-          auto tmp = result.cache_file;
-          tmp += ".tmp";
-          module_.save(tmp.string());
-          std::filesystem::rename(tmp, result.cache_file);
+          AtomicPath cached(result.cache_file);
+          module_.save(cached.tmp().string());
+          cached.commit();
         }
       }
       read_signature();

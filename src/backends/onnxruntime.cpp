@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 
+#include "../core/atomic_file.hpp"
 #include "../core/file_key.hpp"
 #include "option_values.hpp"
 
@@ -140,7 +141,7 @@ class OnnxRuntimeBackend final : public Backend {
       }
 
       std::filesystem::path source = model;
-      std::filesystem::path cache_tmp;
+      std::optional<AtomicPath> cached;  // the optimised model, written on a miss
       if (!params.cache_dir.empty()) {
         std::filesystem::create_directories(params.cache_dir);
         result.cache_file =
@@ -154,9 +155,8 @@ class OnnxRuntimeBackend final : public Backend {
           result.cache = CacheStatus::miss;
           // Written under a temporary name and renamed once complete, so an interrupted load
           // never leaves a truncated model in the cache.
-          cache_tmp = result.cache_file;
-          cache_tmp += ".tmp";
-          options.SetOptimizedModelFilePath(cache_tmp.c_str());
+          cached.emplace(result.cache_file);
+          options.SetOptimizedModelFilePath(cached->tmp().c_str());
         }
       }
       options.SetGraphOptimizationLevel(ort_level);
@@ -165,9 +165,9 @@ class OnnxRuntimeBackend final : public Backend {
       const auto bytes = read_file_bytes(source);
       phases.mark(result.cache == CacheStatus::hit ? "parse" : "parse_optimize");
       session_ = std::make_unique<Ort::Session>(environment(), bytes.data(), bytes.size(), options);
-      if (!cache_tmp.empty()) {
+      if (cached) {
         phases.mark("cache_write");
-        std::filesystem::rename(cache_tmp, result.cache_file);
+        cached->commit();
       }
       read_signature();
     } catch (const Ort::Exception& e) {

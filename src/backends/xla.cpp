@@ -21,6 +21,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "../core/atomic_file.hpp"
 #include "../core/file_key.hpp"
 #include "infbench/backend.hpp"
 #include "option_values.hpp"
@@ -168,15 +169,12 @@ std::string read_module(const fs::path& model) {
 }
 
 bool write_file(const fs::path& path, const std::string& bytes) {
-  auto tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()))) return false;
+  try {
+    write_file_atomically(path, bytes);  // never a truncated executable in the cache
+    return true;
+  } catch (const Error&) {
+    return false;
   }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);  // never a truncated executable in the cache
-  return !ec;
 }
 
 class XlaBackend final : public Backend, public StreamingBackend {

@@ -2,10 +2,9 @@
 
 #include <unistd.h>
 
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
 
+#include "../core/atomic_file.hpp"
 #include "infbench/error.hpp"
 
 namespace infbench::cli {
@@ -19,12 +18,10 @@ void check_writable(const std::string& flag, const std::string& file) {
 }
 
 void write_atomically(const std::string& flag, const std::string& file, const std::string& text) {
-  const std::string tmp = file + ".tmp";
-  std::ofstream out(tmp);
-  out << text;
-  out.close();
-  if (!out || std::rename(tmp.c_str(), file.c_str()) != 0) {
-    throw Error(ErrorKind::io, flag + " " + file + ": write failed");
+  try {
+    write_file_atomically(file, text);
+  } catch (const Error& e) {
+    throw Error(ErrorKind::io, flag + " " + e.what());
   }
 }
 

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "../core/atomic_file.hpp"
 #include "../store/database.hpp"
 #include "../store/export.hpp"
 #include "../sweep/mpi_sweep.hpp"
@@ -69,12 +70,11 @@ void add_sweep_commands(CLI::App& app) {
       write_rows(rows, e->format, std::cout);
       return;
     }
-    const std::string tmp = e->out + ".tmp";
-    std::ofstream out(tmp);
-    write_rows(rows, e->format, out);
-    out.close();
-    if (!out || std::rename(tmp.c_str(), e->out.c_str()) != 0)
-      throw infbench::Error(infbench::ErrorKind::io, "--out " + e->out + ": write failed");
+    try {
+      write_file_atomically(e->out, [&](std::ostream& out) { write_rows(rows, e->format, out); });
+    } catch (const Error& error) {
+      throw Error(ErrorKind::io, "--out " + std::string(error.what()));
+    }
     fmt::print(stderr, "wrote {} rows to {}\n", rows.size(), e->out);
   });
 }

@@ -6,6 +6,8 @@
 #include <regex>
 #include <system_error>
 
+#include "atomic_file.hpp"
+
 namespace infbench {
 namespace {
 
@@ -152,13 +154,7 @@ void write_npy(const std::filesystem::path& path, const Tensor& tensor) {
   header.append((64 - unpadded % 64) % 64, ' ');
   header += '\n';
 
-  const auto tmp = std::filesystem::path(path.string() + ".tmp");
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out)
-      throw Error(ErrorKind::io, path.string() +
-                                     ": cannot open for writing (check the "
-                                     "directory exists and is writable)");
+  write_file_atomically(path, [&](std::ostream& out) {
     out.write(kMagic.data(), kMagic.size());
     const std::array<char, 4> version_len{1, 0, static_cast<char>(header.size() & 0xFF),
                                           static_cast<char>(header.size() >> 8)};
@@ -166,19 +162,7 @@ void write_npy(const std::filesystem::path& path, const Tensor& tensor) {
     out.write(header.data(), static_cast<std::streamsize>(header.size()));
     out.write(reinterpret_cast<const char*>(tensor.data()),
               static_cast<std::streamsize>(tensor.byte_size()));
-    out.close();
-    if (!out) {
-      std::error_code ignored;
-      std::filesystem::remove(tmp, ignored);
-      throw Error(ErrorKind::io, path.string() + ": write failed (disk full?)");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    throw Error(ErrorKind::io, path.string() + ": cannot rename into place: " + ec.message());
-  }
+  });
 }
 
 }  // namespace infbench

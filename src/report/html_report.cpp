@@ -2,6 +2,7 @@
 
 #include <fstream>
 
+#include "../core/atomic_file.hpp"
 #include "infbench/error.hpp"
 
 #include "report_assets.hpp"  // generated: kChartJs, kReportJs
@@ -15,15 +16,6 @@ std::string script_safe(std::string text) {
     text.replace(at, 2, "<\\/");
   }
   return text;
-}
-
-void write_atomically(const std::filesystem::path& path, const std::string& text) {
-  const auto tmp = std::filesystem::path(path.string() + ".tmp");
-  std::ofstream out(tmp);
-  out << text;
-  out.close();
-  if (!out) throw Error(ErrorKind::io, path.string() + ": write failed");
-  std::filesystem::rename(tmp, path);
 }
 
 constexpr const char* kStyle = R"(
@@ -63,7 +55,7 @@ std::filesystem::path write_html_report(ResultStore& store, std::optional<std::i
                                {"hosts", store.host_rows(run)},
                                {"points", store.point_rows(run)},
                                {"studies", studies}};
-  write_atomically(out_dir / "data.json", data.dump(1));
+  write_file_atomically(out_dir / "data.json", data.dump(1));
   std::string html =
       "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
       "<title>infbench report</title><style>";
@@ -80,7 +72,7 @@ std::filesystem::path write_html_report(ResultStore& store, std::optional<std::i
   html += kReportJs;
   html += "\n</script>\n</body></html>\n";
   const auto page = out_dir / "index.html";
-  write_atomically(page, html);
+  write_file_atomically(page, html);
   return page;
 }
 
