@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Sweeps under Slurm for real: a one-node cluster on localhost (local_cluster.sh: munge, slurmctld,
+# slurmd from Debian 12), `srun -n 3 --mpi=pmix` and `sbatch --wait` of scripts/slurm/sweep.sbatch.
+# Usage: slurm_checks.sh CHECK BIN SRC_DIR WORK_DIR. Exit 77 (skip) with the reason when this
+# machine cannot run Slurm. The cluster and its folder are removed on every exit, pass or fail.
+set -euo pipefail
+check="$1"; bin="$2"; src="$3"; work="$4/slurm-$1"
+rm -rf "$work"; mkdir -p "$work"
+plans="$src/tests/sweep"
+q() { sqlite3 "$1" "$2"; }
+fail() { echo "FAIL: $*"; exit 1; }
+t0=$(date +%s.%N)
+mark() { echo "[$(printf '%5.1f' "$(echo "$(date +%s.%N) - $t0" | bc)") s] $*"; }
+
+# A short path under /tmp: munged's socket path must fit in 108 bytes.
+cluster=$(mktemp -d /tmp/infbench-slurm.XXXXXX)
+trap '"$src/tests/slurm/local_cluster.sh" stop "$cluster"' EXIT
+rc=0; out=$("$src/tests/slurm/local_cluster.sh" start "$cluster") || rc=$?
+echo "$out"
+[[ $rc -eq 0 ]] || exit "$rc"
+eval "$(echo "$out" | grep '^export SLURM_CONF=')"
+mark "cluster up"
+
+# Three tasks on a 2-core node: rank 0 only schedules (it sleeps between polls), so --overcommit
+# is right here; the two worker ranks split the 2 cores (infbench refuses more workers than cores).
+step=(--ntasks=3 --overcommit --mpi=pmix --kill-on-bad-exit=0)
+run_srun() { timeout 150 srun "${step[@]}" "$@"; }
+
+# Waits until DB has at least N points stored (30 s at most).
+wait_points() {
+  for _ in $(seq 1 300); do
+    [[ $(q "$1" "select count(*) from points" 2>/dev/null || echo 0) -ge $2 ]] && return 0
+    sleep 0.1
+  done
+  fail "fewer than $2 points in $1 after 30 s"
+}
+
+# The pid of global task R of job JOB's step 0, as slurmd lists it (`scontrol listpids`: PID
+# JOBID STEPID LOCALID GLOBALID; the task's forked children have no task id there).
+task_pid() {
+  scontrol listpids "$1.0" localhost | awk -v r="$2" 'NR > 1 && $5 == r { print $1; exit }'
+}
+
+# Every point of DB's single run stored once, all 12 present, the run complete.
+expect_completed() {
+  [[ $(q "$1" "select count(*) from points") == 12 ]] || fail "12 points after --resume, got $(q "$1" "select count(*) from points")"
+  [[ $(q "$1" "select count(distinct point_id) from points") == 12 ]] || fail "a point stored twice"
+  [[ $(q "$1" "select count(*) from runs") == 1 ]] || fail "--resume must continue the same run"
+  [[ $(q "$1" "select status from runs") == complete ]] || fail "run not complete after --resume"
+}
+
+case "$check" in
+  srun_same_rows)
+    # The same plan in one process and as one `srun -n 3` step: the same point ids and rows.
+    "$bin" sweep "$plans/fake-plan.yaml" --db "$work/single.db" 2>/dev/null
+    mark "one-process sweep done"
+    run_srun "$bin" sweep "$plans/fake-plan.yaml" --db "$work/srun.db"
+    mark "srun -n 3 sweep done"
+    python3 "$plans/compare_runs.py" "$work/single.db" "$work/srun.db" || fail "rows differ"
+    [[ $(q "$work/srun.db" "select count(distinct device_used) from points") == 2 ]] || fail "two worker ranks, two core sets"
+    [[ $(q "$work/srun.db" "select count(*) from hosts where environment_json like '%mpi_worker_ranks%rank 1%rank 2%' or environment_json like '%mpi_worker_ranks%rank 2%rank 1%'") == 1 ]] || fail "per-host environment with both worker ranks"
+    ;;
+  srun_scancel_resume)
+    # scancel of the running step: Slurm sends SIGTERM, rank 0 marks the run interrupted and keeps
+    # the stored points; a second step with --resume runs only the missing ones.
+    slow=(--set measure.min_duration_s=0.4)
+    run_srun --job-name=infbench-scancel "$bin" sweep "$plans/fake-plan.yaml" --db "$work/c.db" "${slow[@]}" \
+      >"$work/step1.log" 2>&1 &
+    srun_pid=$!
+    wait_points "$work/c.db" 3
+    job=$(squeue -h -n infbench-scancel -o %i)
+    [[ -n "$job" ]] || fail "no job named infbench-scancel in squeue"
+    mark "scancel $job"
+    scancel "$job"
+    rc=0; wait "$srun_pid" || rc=$?
+    mark "step ended"
+    tail -4 "$work/step1.log"
+    [[ $rc -ne 0 ]] || fail "srun exited 0 after scancel"
+    grep -q "CANCELLED" "$work/step1.log" || fail "Slurm did not report the step cancelled"
+    before=$(q "$work/c.db" "select count(*) from points")
+    echo "stored before scancel: $before of 12 (srun exit $rc)"
+    [[ $before -ge 3 && $before -lt 12 ]] || fail "scancel came too late ($before points)"
+    [[ $(q "$work/c.db" "select status from runs") == interrupted ]] || fail "run not marked interrupted"
+    [[ $(q "$work/c.db" "select count(*) from points where status != 'ok'") == 0 ]] || fail "scancel must not fail points"
+    run_srun "$bin" sweep "$plans/fake-plan.yaml" --db "$work/c.db" "${slow[@]}" --resume
+    mark "--resume step done"
+    expect_completed "$work/c.db"
+    [[ $(q "$work/c.db" "select count(*) from points where status='ok'") == 12 ]] || fail "all ok"
+    ;;
+  srun_rank_kill_resume)
+    # kill -9 of worker rank 2 mid-sweep. Slurm's PMIx plugin ends the whole step with SIGKILL when
+    # a task dies (its error handler calls slurm_kill_job_step), whatever --kill-on-bad-exit says;
+    # the committed points are kept, and a --resume step completes the run.
+    slow=(--set measure.min_duration_s=0.4)
+    run_srun --job-name=infbench-kill "$bin" sweep "$plans/fake-plan.yaml" --db "$work/k.db" "${slow[@]}" \
+      >"$work/step1.log" 2>&1 &
+    srun_pid=$!
+    wait_points "$work/k.db" 3
+    pid=$(task_pid "$(squeue -h -n infbench-kill -o %i)" 2)
+    [[ -n "$pid" ]] || fail "scontrol listpids shows no task 2 in job infbench-kill"
+    mark "kill -9 of rank 2 (pid $pid)"
+    kill -9 "$pid"
+    rc=0; wait "$srun_pid" || rc=$?
+    mark "step ended"
+    tail -5 "$work/step1.log"
+    [[ $rc -ne 0 ]] || fail "srun exited 0 after a rank was killed"
+    before=$(q "$work/k.db" "select count(*) from points")
+    failed=$(q "$work/k.db" "select count(*) from points where status='failed'")
+    echo "stored before the step ended: $before of 12 ($failed failed as the dead rank's; srun exit $rc)"
+    [[ $before -ge 3 && $before -lt 12 ]] || fail "the kill came too late ($before points)"
+    # Failed points, if rank 0 stored them before the step was killed, name the dead rank.
+    [[ $(q "$work/k.db" "select count(*) from points where status='failed' and error not like 'MPI rank 2 (pid $pid on %) died while running this load group'") == 0 ]] ||
+      fail "failed points without the dead rank's reason"
+    run_srun "$bin" sweep "$plans/fake-plan.yaml" --db "$work/k.db" "${slow[@]}" --resume
+    mark "--resume step done"
+    expect_completed "$work/k.db"
+    [[ $(q "$work/k.db" "select count(*) from points where status='ok'") == $((12 - failed)) ]] || fail "points run by --resume not ok"
+    ;;
+  sbatch_wait)
+    # The documented batch script, as a user submits it (options on the command line override
+    # its #SBATCH lines); the job's database matches a one-process run.
+    "$bin" sweep "$plans/fake-plan.yaml" --db "$work/single.db" 2>/dev/null
+    mark "one-process sweep done"
+    (cd "$work" && INFBENCH="$bin" timeout 150 sbatch --wait --overcommit --output="$work/job-%j.out" \
+      "$src/scripts/slurm/sweep.sbatch" "$plans/fake-plan.yaml" "$work/batch.db") ||
+      { cat "$work"/job-*.out; fail "sbatch --wait failed"; }
+    mark "sbatch --wait done"
+    tail -2 "$work"/job-*.out
+    python3 "$plans/compare_runs.py" "$work/single.db" "$work/batch.db" || fail "rows differ"
+    [[ $(q "$work/batch.db" "select count(distinct device_used) from points") == 2 ]] || fail "two worker ranks"
+    ;;
+  *) fail "unknown check $check" ;;
+esac
+mark "PASS $check"
