@@ -15,6 +15,9 @@ mark() { echo "[$(printf '%5.1f' "$(echo "$(date +%s.%N) - $t0" | bc)") s] $*"; 
 # A short path under /tmp: munged's socket path must fit in 108 bytes.
 cluster=$(mktemp -d /tmp/infbench-slurm.XXXXXX)
 trap '"$src/tests/slurm/local_cluster.sh" stop "$cluster"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'echo "FAIL: line $LINENO: \"$BASH_COMMAND\" exited $?"' ERR
 rc=0; out=$("$src/tests/slurm/local_cluster.sh" start "$cluster") || rc=$?
 echo "$out"
 [[ $rc -eq 0 ]] || exit "$rc"
@@ -24,7 +27,9 @@ mark "cluster up"
 # Three tasks on a 2-core node: rank 0 only schedules (it sleeps between polls), so --overcommit
 # is right here; the two worker ranks split the 2 cores (infbench refuses more workers than cores).
 step=(--ntasks=3 --overcommit --mpi=pmix --kill-on-bad-exit=0)
-run_srun() { timeout 150 srun "${step[@]}" "$@"; }
+# Each step (about 15 s here) has 90 s, so that the script ends, tearing the cluster down, before
+# CTest's TIMEOUT would kill it.
+run_srun() { timeout 90 srun "${step[@]}" "$@"; }
 
 # Waits until DB has at least N points stored (30 s at most).
 wait_points() {
@@ -54,7 +59,7 @@ case "$check" in
     [[ $(q "$work/srun.db" "select count(distinct device_used) from points") == 2 ]] || fail "srun: two worker ranks, two core sets"
     [[ $(q "$work/srun.db" "select count(*) from hosts where environment_json like '%mpi_worker_ranks%rank 1 cpu%' and environment_json like '%mpi_worker_ranks%rank 2 cpu%'") == 1 ]] ||
       fail "srun: per-host environment without both worker ranks"
-    (cd "$work" && INFBENCH="$bin" timeout 150 sbatch --wait --overcommit --output="$work/job-%j.out" \
+    (cd "$work" && INFBENCH="$bin" timeout 90 sbatch --wait --overcommit --output="$work/job-%j.out" \
       "$src/scripts/slurm/sweep.sbatch" "$plans/fake-plan.yaml" "$work/batch.db") ||
       { cat "$work"/job-*.out; fail "sbatch --wait failed"; }
     mark "sbatch --wait done"
