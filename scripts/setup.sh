@@ -22,10 +22,14 @@ done
 
 # Debian packages: compilers and tools, the frameworks (LibTorch, OpenCV), the libraries we use,
 # and the Python side of the model zoo (Debian's torch; the pyenv python3 on PATH cannot see it).
+# munge and Slurm (22.05) are for the tests/slurm checks, which start a private one-node cluster
+# (tests/slurm/local_cluster.sh); the packages' own services need /etc/slurm/slurm.conf, which
+# set-up never writes, so they stay down.
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libcli11-dev nlohmann-json3-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev libyaml-cpp-dev sqlite3 chromium libopenmpi-dev openmpi-bin
+  munge slurmctld slurmd slurm-client
   libtorch-dev libopenblas0-pthread libopencv-dev
   python3 python3-venv python3-numpy python3-torch python3-torchvision python3-onnx python3-opencv clang-format
   dataset-fashion-mnist

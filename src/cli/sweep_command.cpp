@@ -34,6 +34,8 @@ void add_sweep_commands(CLI::App& app) {
   sweep->add_flag("--dry-run", a->dry_run,
                   "List the points and an estimated duration, run nothing");
   sweep->callback([a] {
+    if (const auto problem = srun_without_mpi_problem(); !problem.empty())
+      throw infbench::Error(infbench::ErrorKind::invalid_argument, problem);
     const auto plan = load_plan(a->plan, a->overrides);
     const SweepOptions options{a->db, a->resume, a->dry_run};
     const int code = launched_by_mpi() ? run_mpi_sweep(plan, options) : run_sweep(plan, options);

@@ -17,6 +17,16 @@ bool launched_by_mpi() {
   return false;
 }
 
+std::string srun_without_mpi_problem() {
+  const char* tasks = std::getenv("SLURM_STEP_NUM_TASKS");
+  if (tasks == nullptr || std::atoi(tasks) <= 1 || launched_by_mpi()) return {};
+  return fmt::format(
+      "sweep: srun started {} tasks without an MPI plugin (no PMIX_RANK or PMI_RANK), so each "
+      "would run the whole plan into the same database: run srun --mpi=pmix (Debian's Open MPI "
+      "has no PMI-2 client), or one task (srun -n 1) for a single-process sweep",
+      tasks);
+}
+
 double estimated_seconds(const LoadGroup& group,
                          const std::map<std::string, MeasuredCost>& measured) {
   std::error_code ec;

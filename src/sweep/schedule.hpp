@@ -16,6 +16,13 @@ namespace infbench {
 // script that runs a plain, single-process sweep.
 bool launched_by_mpi();
 
+// Why this process must not run a sweep, or empty: Slurm started it as one of several tasks of a
+// step (SLURM_STEP_NUM_TASKS > 1) but without an MPI plugin (`srun --mpi=none`, or pmi2 where the
+// MPI library has no PMI-2 client, as Debian's Open MPI), so no launcher variable is set and
+// every task would run the whole plan into the same database. A batch script has no
+// SLURM_STEP_NUM_TASKS and runs a plain sweep.
+std::string srun_without_mpi_problem();
+
 // Seconds a load group is expected to take, for ordering only. A point measured before (same id,
 // any run of the database, status ok) counts as long as it took then (warm-up + measured phase,
 // plus the group's load time); otherwise: repeat x max(min_duration_s, min_queries x

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 namespace infbench {
 namespace {
 
@@ -56,6 +58,26 @@ TEST(Schedule, CoresSplitDisjointAndEven) {
   EXPECT_EQ(cores_for_rank({4, 5}, 2, 3, shared), (std::vector<int>{4}));
   EXPECT_TRUE(shared);  // 3 ranks on 2 cores: the sweep refuses to start
   EXPECT_EQ(core_list_text({0, 1, 2, 3, 8, 10, 11}), "0-3,8,10-11");
+}
+
+// srun --mpi=none gives each task SLURM_STEP_NUM_TASKS but no launcher variable: refused, so
+// that N tasks never run the whole plan into one database. A batch script, a one-task step and
+// a step with PMIx are accepted.
+TEST(Schedule, SrunWithoutMpiPluginIsRefused) {
+  for (const char* name :
+       {"SLURM_STEP_NUM_TASKS", "OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMI_RANK", "PMIX_RANK"}) {
+    ::unsetenv(name);
+  }
+  EXPECT_EQ(srun_without_mpi_problem(), "");
+  ::setenv("SLURM_STEP_NUM_TASKS", "1", 1);
+  EXPECT_EQ(srun_without_mpi_problem(), "");
+  ::setenv("SLURM_STEP_NUM_TASKS", "3", 1);
+  EXPECT_NE(srun_without_mpi_problem().find("srun started 3 tasks without an MPI plugin"),
+            std::string::npos);
+  ::setenv("PMIX_RANK", "0", 1);
+  EXPECT_EQ(srun_without_mpi_problem(), "");
+  ::unsetenv("PMIX_RANK");
+  ::unsetenv("SLURM_STEP_NUM_TASKS");
 }
 
 }  // namespace
