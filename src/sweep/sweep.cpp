@@ -15,6 +15,7 @@
 #include <map>
 
 #include "../store/database.hpp"
+#include "../store/sweep_lock.hpp"
 #include "infbench/environment.hpp"
 #include "infbench/registry.hpp"
 #include "infbench/report.hpp"
@@ -256,7 +257,8 @@ int run_sweep(const Plan& plan, const SweepOptions& options) {
     print_dry_run(plan);
     return 0;
   }
-  ResultStore store(options.db);
+  ResultStore store(options.db);     // refuses a file of another schema before writing to it
+  const SweepLock lock(options.db);  // a second sweep of this database is refused here
   const auto environment = collect_environment(framework_versions());
   const auto [run, done, skipped] = start_run(store, plan, options, environment);
   store.add_host(run, environment);
