@@ -194,7 +194,15 @@ bool run_load_group(const std::vector<PlanPoint>& todo, double timeout_s,
         phase_of[id] = message.at("phase");
         sink.phase(*point, phase_of[id]);
       } else {
-        sink.result(*point, result_from_json(message.at("result")));
+        try {
+          sink.result(*point, result_from_json(message.at("result")));
+        } catch (...) {  // the database cannot store it (disk full): stop the worker, then report
+          ::kill(child.pid, SIGKILL);
+          ::close(child.results_fd);
+          while (::waitpid(child.pid, nullptr, 0) < 0 && errno == EINTR) {
+          }
+          throw;
+        }
         stored[id] = true;
       }
     }

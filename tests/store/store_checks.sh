@@ -184,6 +184,10 @@ case "$check" in
     tail -1 "$log/stderr"
     [[ $rc == 5 ]] || fail "sweep on a full disk: exit $rc: $(cat "$log/stderr")"
     grep -q "^infbench: error: $db: .*full; free space on its disk, then continue the sweep with --resume$" "$log/stderr" || fail "message: $(tail -1 "$log/stderr")"
+    # The sweep stopped its worker before exiting (none writes the worker log any more).
+    for fd in /proc/[0-9]*/fd/1; do
+      [[ $(readlink "$fd" 2>/dev/null) != "$db.worker.log" ]] || fail "a worker outlived the sweep: $fd"
+    done
     kept=$(q "$db" "select count(*) from points")
     [[ $kept -ge 1 && $kept -lt 12 ]] || fail "the disk should fill part way through the run (kept $kept of 12)"
     rm "$work/mnt/filler"
