@@ -67,7 +67,7 @@ ResultStore::~ResultStore() {
 // schema version this binary cannot write.
 std::optional<int> ResultStore::stored_schema_version() {
   const auto& path = db_.path();
-  const std::string fix = "give --db an infbench results database or a new file name";
+  const std::string fix = "use an infbench results database, or a new file name to start one";
   std::set<std::string> tables;
   try {
     sqlite::Statement list(db_, "SELECT name FROM sqlite_master WHERE type = 'table'");
@@ -100,13 +100,13 @@ std::optional<int> ResultStore::stored_schema_version() {
     throw refused(path, "database schema version " + std::to_string(version) +
                             " is newer than this infbench's (" +
                             std::to_string(kDatabaseSchemaVersion) +
-                            "); use the newer infbench that wrote it, or another --db file");
+                            "); use the newer infbench that wrote it, or another database file");
   }
   if (version < kOldestUpgradable) {
-    throw refused(path, "database schema version " + std::to_string(version) +
-                            " is older than this infbench can read (" +
-                            std::to_string(kOldestUpgradable) + " to " +
-                            std::to_string(kDatabaseSchemaVersion) + "); use another --db file");
+    throw refused(
+        path, "database schema version " + std::to_string(version) +
+                  " is older than this infbench can read (" + std::to_string(kOldestUpgradable) +
+                  " to " + std::to_string(kDatabaseSchemaVersion) + "); use another database file");
   }
   return version;
 }

@@ -21,7 +21,7 @@ std::string fix_for(int code) {
     case SQLITE_LOCKED:
       return "; another process held its write lock for longer than " +
              std::to_string(kBusyTimeoutMs / 1000) + " s";
-    case SQLITE_CORRUPT: return "; restore it from a copy or use another --db file";
+    case SQLITE_CORRUPT: return "; restore it from a copy or use another database file";
     default: return "";
   }
 }

@@ -73,22 +73,22 @@ case "$check" in
   foreign_files)
     printf 'name,value\nnot,sqlite\n' > "$work/notes.db"
     refused_everywhere "$work/notes.db" \
-      "$work/notes.db: not an SQLite database; give --db an infbench results database or a new file name"
+      "$work/notes.db: not an SQLite database; use an infbench results database, or a new file name to start one"
     sqlite3 "$work/other.db" "create table runs(id integer primary key, distance_km real); insert into runs values(1, 5.2)"
     refused_everywhere "$work/other.db" \
-      "$work/other.db: not an infbench results database (it has tables runs but no meta); give --db an infbench results database or a new file name"
+      "$work/other.db: not an infbench results database (it has tables runs but no meta); use an infbench results database, or a new file name to start one"
     sqlite3 "$work/meta.db" "create table meta(key text primary key, value text); insert into meta values('schema_version', '3'), ('created_by', 'someone-else')"
     refused_everywhere "$work/meta.db" \
-      "$work/meta.db: not an infbench results database (meta.created_by is 'someone-else'); give --db an infbench results database or a new file name"
+      "$work/meta.db: not an infbench results database (meta.created_by is 'someone-else'); use an infbench results database, or a new file name to start one"
     ;;
   newer_schema)
     "$bin" sweep "$plan" --db "$work/new.db" 2>/dev/null
     q "$work/new.db" "update meta set value = '4' where key = 'schema_version'"
     refused_everywhere "$work/new.db" \
-      "$work/new.db: database schema version 4 is newer than this infbench's (3); use the newer infbench that wrote it, or another --db file"
+      "$work/new.db: database schema version 4 is newer than this infbench's (3); use the newer infbench that wrote it, or another database file"
     q "$work/new.db" "update meta set value = '1' where key = 'schema_version'"
     refused_everywhere "$work/new.db" \
-      "$work/new.db: database schema version 1 is older than this infbench can read (2 to 3); use another --db file"
+      "$work/new.db: database schema version 1 is older than this infbench can read (2 to 3); use another database file"
     ;;
   read_only)
     # Export, report and compare open the file with SQLITE_OPEN_READONLY. Checked where writes
