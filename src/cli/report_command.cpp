@@ -49,7 +49,7 @@ void add_report_commands(CLI::App& app) {
   report->add_option("--out", r->out, "Output directory")->capture_default_str();
   report->add_option("--run", r->run, "Only this run (default: all runs)");
   report->callback([r] {
-    ResultStore store(r->db);
+    ResultStore store(r->db, StoreAccess::read_only);
     const auto page = write_html_report(
         store, r->run > 0 ? std::optional<std::int64_t>(r->run) : std::nullopt, r->out);
     fmt::print("wrote {}\n", page.string());
@@ -70,9 +70,9 @@ void add_report_commands(CLI::App& app) {
                    "The candidate run is in this database (two runs of one plan elsewhere)")
       ->check(CLI::ExistingFile);
   compare->callback([c] {
-    ResultStore store(c->db);
+    ResultStore store(c->db, StoreAccess::read_only);
     std::optional<ResultStore> other;
-    if (!c->candidate_db.empty()) other.emplace(c->candidate_db);
+    if (!c->candidate_db.empty()) other.emplace(c->candidate_db, StoreAccess::read_only);
     ResultStore& cand_store = other ? *other : store;
     std::map<std::string, nlohmann::json> base;
     for (const auto& row : store.point_rows(c->baseline)) {

@@ -64,7 +64,7 @@ void add_sweep_commands(CLI::App& app) {
   exp->add_flag("--studies", e->studies,
                 "Export the studies (e.g. `infbench ensemble`'s summaries) instead of the points");
   exp->callback([e] {
-    ResultStore store(e->db);
+    ResultStore store(e->db, StoreAccess::read_only);
     const auto run = e->run > 0 ? std::optional<std::int64_t>(e->run) : std::nullopt;
     const auto rows = e->studies ? study_export_rows(store, e->db, run, e->format == "csv")
                                  : nlohmann::ordered_json(store.point_rows(run));

@@ -12,8 +12,12 @@
 //   failures(run_id, point_id, phase, reason)
 //   studies(run_id, kind, name, summary_json)             e.g. an ensemble study's matrix
 // Each point is written in its own transaction, so a kill -9 loses at most the point in flight.
-// A version 2 file is upgraded in place when opened (version 3 added hosts, points.host and
-// points.device_used; old points keep NULL there, which readers take as the run's host).
+// A version 2 file is upgraded in place when opened for writing (version 3 added hosts, points.host
+// and points.device_used; old points keep NULL there, which readers take as the run's host); opened
+// read-only it is read as it is. A file of another schema, or of a newer version, is refused before
+// anything is written to it.
+// The code: sqlite.hpp (connection, statement, transaction), schema.cpp (opening, checking,
+// creating and upgrading), writes.cpp (storing runs, points, hosts, studies), queries.cpp (reads).
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -24,8 +28,7 @@
 
 #include "infbench/environment.hpp"
 #include "infbench/record.hpp"
-
-struct sqlite3;
+#include "sqlite.hpp"
 
 namespace infbench {
 
@@ -45,9 +48,19 @@ struct MeasuredCost {
   double load_s = 0;     // its load group's load time
 };
 
+enum class StoreAccess {
+  read_write,  // creates or upgrades the file (sweeps, ensemble studies)
+  read_only,   // opened SQLITE_OPEN_READONLY, never changed (export, report, compare)
+};
+
 class ResultStore {
  public:
-  explicit ResultStore(const std::filesystem::path& path);  // opens or creates; checks the schema
+  // Checks the schema first: a file that is not an infbench database, or is of a newer schema
+  // version, is refused (ErrorKind::invalid_argument) and left as it was.
+  explicit ResultStore(const std::filesystem::path& path,
+                       StoreAccess access = StoreAccess::read_write);
+  // A writer leaves the file in rollback-journal mode when it is the last connection, so that
+  // the finished database is one self-contained file, readable on read-only media.
   ~ResultStore();
   ResultStore(const ResultStore&) = delete;
   ResultStore& operator=(const ResultStore&) = delete;
@@ -74,10 +87,11 @@ class ResultStore {
   nlohmann::json study_rows(std::optional<std::int64_t> run);
 
  private:
-  void exec(const std::string& sql);
-  void upgrade_from_version_2();
-  sqlite3* db_ = nullptr;
-  std::filesystem::path path_;
+  std::optional<int> stored_schema_version();  // nullopt: a new, empty file
+  void create_or_upgrade();
+  sqlite::Connection db_;
+  StoreAccess access_;
+  int schema_version_ = kDatabaseSchemaVersion;  // of the file (2 only when read-only)
 };
 
 }  // namespace infbench

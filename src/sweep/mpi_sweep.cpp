@@ -25,6 +25,7 @@
 #include <set>
 #include <thread>
 
+#include "../store/sweep_lock.hpp"
 #include "infbench/environment.hpp"
 #include "infbench/error.hpp"
 #include "infbench/registry.hpp"
@@ -424,12 +425,14 @@ int run_mpi_sweep(const Plan& plan, const SweepOptions& options) {
     MPI_Finalize();
     return code;
   }
+  std::optional<SweepLock> lock;  // rank 0 holds it: one sweep writes a database at a time
   std::optional<ResultStore> store;
   RunStart start;
   std::exception_ptr setup_error;
   if (rank == 0) {
     try {
       store.emplace(options.db);
+      lock.emplace(options.db);
       start = start_run(*store, plan, options, collect_environment(framework_versions()));
       if (std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr &&
           std::getenv("OMPI_MCA_orte_enable_recovery") == nullptr) {

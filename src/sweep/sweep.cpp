@@ -15,6 +15,7 @@
 #include <map>
 
 #include "../store/database.hpp"
+#include "../store/sweep_lock.hpp"
 #include "infbench/environment.hpp"
 #include "infbench/registry.hpp"
 #include "infbench/report.hpp"
@@ -193,7 +194,15 @@ bool run_load_group(const std::vector<PlanPoint>& todo, double timeout_s,
         phase_of[id] = message.at("phase");
         sink.phase(*point, phase_of[id]);
       } else {
-        sink.result(*point, result_from_json(message.at("result")));
+        try {
+          sink.result(*point, result_from_json(message.at("result")));
+        } catch (...) {  // the database cannot store it (disk full): stop the worker, then report
+          ::kill(child.pid, SIGKILL);
+          ::close(child.results_fd);
+          while (::waitpid(child.pid, nullptr, 0) < 0 && errno == EINTR) {
+          }
+          throw;
+        }
         stored[id] = true;
       }
     }
@@ -256,7 +265,8 @@ int run_sweep(const Plan& plan, const SweepOptions& options) {
     print_dry_run(plan);
     return 0;
   }
-  ResultStore store(options.db);
+  ResultStore store(options.db);     // refuses a file of another schema before writing to it
+  const SweepLock lock(options.db);  // a second sweep of this database is refused here
   const auto environment = collect_environment(framework_versions());
   const auto [run, done, skipped] = start_run(store, plan, options, environment);
   store.add_host(run, environment);
