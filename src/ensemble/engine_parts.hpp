@@ -1,5 +1,5 @@
 #pragma once
-// The ensemble engine's private parts, shared by ensemble.cpp (loading, batches, modes) and
+// The ensemble engine's private parts, shared by engine.cpp (loading, batches, modes) and
 // co_run.cpp (interference): a batch on its way through the members, a member instance's worker
 // thread, a member with its instances.
 #include <condition_variable>

@@ -1,5 +1,5 @@
 // The ensemble engine: one worker thread per member instance, loading and running it (see
-// ensemble.hpp).
+// infbench/ensemble.hpp).
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
