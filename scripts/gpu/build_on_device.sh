@@ -2,7 +2,8 @@
 # build-gpu against the preinstalled PyTorch's LibTorch (CUDA) and the ONNX Runtime library of its
 # Python wheel, with the small C++ libraries carried in .gpu-deps (scripts/gpu/fetch_deps.sh).
 DEPS=$PWD/.gpu-deps
-[[ -d $DEPS/root ]] || { echo ".gpu-deps missing: run scripts/gpu/fetch_deps.sh here and carry .gpu-deps" >&2; exit 2; }
+[[ -d $DEPS/root || ! -f .gpu-deps.tar.xz ]] || tar -xJf .gpu-deps.tar.xz
+[[ -d $DEPS/root ]] || { echo ".gpu-deps missing: run scripts/gpu/fetch_deps.sh here and carry .gpu-deps.tar.xz" >&2; exit 2; }
 PY=python3
 TORCH_PREFIX=$($PY -c 'import torch; print(torch.utils.cmake_prefix_path)')
 ORT_LIB=$($PY -c 'import onnxruntime, os, glob; print(sorted(glob.glob(os.path.join(os.path.dirname(onnxruntime.__file__), "capi", "libonnxruntime.so.*")))[-1])')

@@ -6,6 +6,8 @@
 #include <c10/cuda/CUDAStream.h>
 #include <torch/cuda.h>
 
+#include <algorithm>
+#include <iterator>
 #include <map>
 #include <optional>
 
@@ -88,6 +90,16 @@ struct GraphCache::Graphs {
 };
 
 GraphCache::GraphCache(int device) : device_(device), graphs_(std::make_unique<Graphs>()) {}
+
+void GraphCache::release_smaller(std::int64_t rows) {
+  auto& by_rows = graphs_->by_rows;
+  const auto end = by_rows.lower_bound(rows);
+  const bool any = std::any_of(by_rows.begin(), end, [](const auto& g) { return g.second; });
+  if (!any || std::prev(by_rows.end())->first != rows) return;  // rows is not a new largest size
+  c10::cuda::getCurrentCUDAStream(index_of(device_)).synchronize();
+  for (auto it = by_rows.begin(); it != end; ++it) it->second.reset();
+  c10::cuda::CUDACachingAllocator::emptyCache();
+}
 GraphCache::~GraphCache() = default;
 
 // Capture needs a side stream, and warm-up calls first: TorchScript's profiling executor
@@ -95,8 +107,13 @@ GraphCache::~GraphCache() = default;
 // inside the capture. Thread-local capture mode, because the pipeline's batcher thread issues its
 // own copies while this thread captures.
 c10::IValue GraphCache::replay(torch::jit::Module& module, const std::vector<at::Tensor>& args) {
-  auto& graph = graphs_->by_rows[args.empty() ? 0 : args.front().size(0)];
+  const std::int64_t rows = args.empty() ? 0 : args.front().size(0);
+  auto& graph = graphs_->by_rows[rows];
   if (!graph) {
+    // Batch sizes grow from point to point of a sweep's load group: the graphs of smaller batches
+    // are dropped and their private memory pools returned to the device, so that each point's GPU
+    // memory is its own batch size's graph (a partial last batch adds one smaller graph).
+    release_smaller(rows);
     graph = std::make_unique<Graphs::Graph>();
     for (const auto& a : args) graph->inputs.push_back(a.clone());
     const std::vector<c10::IValue> inputs(graph->inputs.begin(), graph->inputs.end());

@@ -65,6 +65,7 @@ class GraphCache {
   c10::IValue replay(torch::jit::Module& module, const std::vector<at::Tensor>& args);
 
  private:
+  void release_smaller(std::int64_t rows);
   struct Graphs;
   int device_;
   std::unique_ptr<Graphs> graphs_;

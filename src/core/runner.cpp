@@ -269,9 +269,11 @@ void measure_loaded(Model& model, const std::filesystem::path& model_path, const
     }
     phase_name = &kMeasure;
     if (on_phase) on_phase(kMeasure);
+    PhaseLimits limits = measure_limits(config);
+    if (warm.batches > 0) limits.warm_batch_s = warm.compute_s / static_cast<double>(warm.batches);
     for (int k = 0; k < config.repeat && !interrupt_flag(); ++k) {
       if (!probes.empty()) probes.front()->start();
-      measured.phases.push_back(run_phase(model, pool, config, measure_limits(config), qps, seq,
+      measured.phases.push_back(run_phase(model, pool, config, limits, qps, seq,
                                           config.seed + 10 + static_cast<std::uint64_t>(k)));
       if (!probes.empty()) measured.add_probe_values(probes.front()->stop());
     }

@@ -179,15 +179,20 @@ PhaseResult run_phase(Model& model, const SamplePool& pool, const RunConfig& con
   pc.idle_priority_batcher = config.scenario == Scenario::offline;
   pc.max_pending = is_server ? 0 : pc.queue_depth;
   if (config.scenario == Scenario::offline) {
-    // Offline keeps more batches assembled, so the batcher and the issuer are woken once per few
-    // batches (bounded_queue.hpp): up to 4 batches, while they take at most 64 MiB.
+    // Offline keeps more batches assembled where batches are sub-millisecond, so the batcher and
+    // the issuer are woken once per few batches (bounded_queue.hpp): up to 4 batches, while they
+    // take at most 64 MiB. Slower batches need only the next one ready to keep the framework
+    // busy; a deeper queue there only adds batches issued after the stop.
     std::size_t batch_bytes = 0;
     for (const auto& t : pool.tensors()) {
       batch_bytes += t.sample_bytes() * static_cast<std::size_t>(model.batch_size());
     }
     constexpr std::size_t kAssembledBytes = std::size_t{64} << 20;
-    pc.queue_depth =
-        std::clamp<std::size_t>(kAssembledBytes / std::max<std::size_t>(1, batch_bytes), 1, 4);
+    constexpr double kSlowBatchS = 1e-3;
+    pc.queue_depth = limits.warm_batch_s >= kSlowBatchS
+                         ? 1
+                         : std::clamp<std::size_t>(
+                               kAssembledBytes / std::max<std::size_t>(1, batch_bytes), 1, 4);
     pc.max_pending = 2 * pc.queue_depth;
   }
   Pipeline pipeline(model, pool, pc, [&log](const QueryCompletion& c) { log.add(c); });

@@ -26,6 +26,8 @@ struct PhaseLimits {
   double min_duration_s = 0;
   std::int64_t min_queries = 1;
   double max_duration_s = 60;
+  // Mean framework time per batch measured in warm-up (0 = not known): sizes the offline queue.
+  double warm_batch_s = 0;
 };
 
 struct PhaseResult {

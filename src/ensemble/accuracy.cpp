@@ -1,4 +1,5 @@
 // Top-1 accuracy on labelled data, for any model and for an ensemble and each of its members.
+#include "helpers.hpp"
 #include "infbench/ensemble_study.hpp"
 #include "infbench/npy.hpp"
 

@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "infbench/ensemble.hpp"
+#include "helpers.hpp"
 
 namespace infbench {
 namespace {

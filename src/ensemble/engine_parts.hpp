@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "../core/bounded_queue.hpp"
-#include "infbench/ensemble.hpp"
+#include "helpers.hpp"
 
 namespace infbench {
 

@@ -6,7 +6,7 @@
 #include <set>
 
 #include "../core/yaml_error.hpp"
-#include "infbench/ensemble.hpp"
+#include "helpers.hpp"
 
 namespace infbench {
 namespace {

@@ -4,6 +4,7 @@
 
 #include <random>
 
+#include "helpers.hpp"
 #include "infbench/ensemble_study.hpp"
 #include "infbench/npy.hpp"
 #include "infbench/registry.hpp"
