@@ -322,12 +322,14 @@ void ResultStore::end_run(std::int64_t run, const std::string& status) {
 
 nlohmann::json ResultStore::point_rows(std::optional<std::int64_t> run) {
   Statement s(
-      db_, std::string(
-               "SELECT p.run_id, p.point_id, p.group_id, p.label, p.model_file, p.requested_json, "
-               "p.finished_at, coalesce(p.host, r.host) AS host, p.device_used, m.* FROM points p "
-               "JOIN metrics m USING(run_id, point_id) "
-               "JOIN runs r USING(run_id)") +
-               (run ? " WHERE p.run_id = ?" : "") + " ORDER BY p.run_id, p.rowid");
+      db_,
+      std::string(
+          "SELECT p.run_id, p.point_id, p.group_id, p.label, p.model_file, p.requested_json, "
+          "p.finished_at, coalesce(p.host, r.host) AS host, p.device_used, p.model AS model_name, "
+          "m.* FROM points p "
+          "JOIN metrics m USING(run_id, point_id) "
+          "JOIN runs r USING(run_id)") +
+          (run ? " WHERE p.run_id = ?" : "") + " ORDER BY p.run_id, p.rowid");
   if (run) s.bind(1, *run);
   nlohmann::json rows = nlohmann::json::array();
   while (s.step()) {
@@ -337,6 +339,8 @@ nlohmann::json ResultStore::point_rows(std::optional<std::int64_t> run) {
       if (name.rfind("m_", 0) == 0) name = name.substr(2);
       if (name == "run_id" && row.contains("run_id")) continue;
       if (name == "point_id" && row.contains("point_id")) continue;
+      // The record's host (metrics.m_host) is the point's host: an older row's NULL keeps points'.
+      if (row.contains(name) && sqlite3_column_type(s.get(), i) == SQLITE_NULL) continue;
       row[name] = column_value(s.get(), i);
     }
     rows.push_back(std::move(row));
