@@ -56,8 +56,12 @@ std::string percent(std::optional<double> v) { return v ? fmt::format("{:.1f} %"
 std::string settings_of(const nlohmann::json& row) {
   std::string out;
   try {
+    // A plan point's framework options; an ensemble study's points record their mode and role.
     const auto requested = nlohmann::json::parse(text(row, "requested_json"));
-    for (const auto& [k, v] : requested.at("params").at("options").items()) {
+    const auto& settings =
+        requested.contains("params") ? requested.at("params").at("options") : requested;
+    for (const auto& [k, v] : settings.items()) {
+      if (v.is_structured()) continue;
       out += (out.empty() ? "" : " ") + k + "=" + (v.is_string() ? v.get<std::string>() : v.dump());
     }
   } catch (const nlohmann::json::exception&) {
@@ -78,6 +82,11 @@ std::string throttle_of(const nlohmann::json& row) {
     names += fmt::format(" (power cap {:.0f} %)", 100 * *capped);
   }
   return names;
+}
+
+std::string stable_of(const nlohmann::json& row) {
+  const auto stable = number(row, "stable");
+  return !stable ? "not assessed" : *stable != 0 ? "yes" : "no";
 }
 
 std::string joined(const std::set<std::string>& values) {
@@ -135,23 +144,24 @@ std::string markdown_report(ResultStore& store, std::optional<std::int64_t> run,
         id, db_name, cell(text(r, "plan_name")), rows.size(), ok, cell(text(r, "status")),
         cell(joined(devices)), cell(joined(hosts)), cell(joined(commits)));
     out +=
-        "| model | framework | precision | settings | batch | samples/s | 95% CI | p99 ms | "
-        "TFLOP/s "
-        "| of peak | of copy bound |" +
+        "| model | framework | precision | settings | batch | samples/s | 95% CI | CV | stable | "
+        "p99 ms | TFLOP/s | of peak | of copy bound |" +
         std::string(gate ? " accuracy gate |" : "") + " throttle | status |\n";
-    out += "|---|---|---|---|---|---|---|---|---|---|---|" + std::string(gate ? "---|" : "") +
-           "---|---|\n";
+    out += "|---|---|---|---|---|---|---|---|---|---|---|---|---|" +
+           std::string(gate ? "---|" : "") + "---|---|\n";
     for (const auto& p : rows) {
       const auto low = number(p, "throughput_ci95_low"), high = number(p, "throughput_ci95_high");
       const auto p99 = number(p, "latency_p99_ms");
+      const auto cv = number(p, "throughput_cv");
       const auto tflops = number(p, "achieved_tflops");
       std::string status = text(p, "status");
       if (status != "ok") status += ": " + text(p, "error_phase") + ": " + text(p, "error");
       out += fmt::format(
-          "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |{} {} | {} |\n",
+          "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |{} {} | {} |\n",
           cell(text(p, "model_name")), cell(text(p, "framework")), cell(text(p, "precision")),
           cell(settings_of(p)), text(p, "batch_size"), rate(number(p, "throughput_samples_per_s")),
-          low && high ? rate(low) + "-" + rate(high) : "-", p99 ? fmt::format("{:.2f}", *p99) : "-",
+          low && high ? rate(low) + "-" + rate(high) : "-", cv ? fmt::format("{:.4f}", *cv) : "-",
+          stable_of(p), p99 ? fmt::format("{:.2f}", *p99) : "-",
           tflops ? fmt::format("{:.3g}", *tflops) : "-", percent(number(p, "peak_compute_share")),
           percent(number(p, "copy_bound_share")),
           gate ? " " + cell(text(p, "accuracy_gate")) + " |" : "", cell(throttle_of(p)),
