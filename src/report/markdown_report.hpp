@@ -11,8 +11,9 @@ namespace infbench {
 
 // One section per run that has points (only `run` when given): a header naming the plan, the
 // devices, hosts and commits, then a table of the points (model, framework, precision, settings,
-// batch, throughput with its 95 % interval, CV and stability verdict, p99, achieved TFLOP/s, share of the measured peak and
-// of the copy bound, accuracy_gate where the database has that column, throttle reasons, status).
+// batch, throughput with its 95 % interval, CV and stability verdict, p99, achieved TFLOP/s, share
+// of the measured peak and of the copy bound, accuracy_gate where the database has that column,
+// throttle reasons, status).
 std::string markdown_report(ResultStore& store, std::optional<std::int64_t> run,
                             const std::string& db_name);
 
