@@ -13,6 +13,14 @@ using Environment = std::vector<std::pair<std::string, std::string>>;
 // core does not look up the registry itself.
 Environment collect_environment(const Environment& framework_versions);
 
+// The commit this binary was built from ("fa79b7b", "fa79b7b-dirty" or "unknown"), stamped at
+// every build (cmake/WriteCommit.cmake).
+std::string build_commit();
+// gethostname(), or "unknown".
+std::string this_host();
+// The CPU's model name for device < 0, the GPU's NVML name otherwise (with the reason if absent).
+std::string device_description(int device);
+
 // True for builds whose timings mean little (CMake Debug / no optimisation).
 bool is_debug_build();
 

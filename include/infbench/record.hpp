@@ -78,6 +78,19 @@ struct RunRecord {
   std::optional<std::int64_t> gpu_memory_used_peak_bytes;      // device-wide, NVML
   std::optional<std::int64_t> gpu_alloc_reserved_peak_bytes;   // framework allocator, held
   std::optional<std::int64_t> gpu_alloc_allocated_peak_bytes;  // framework allocator, in tensors
+  // Roofline (docs/metrics.md): the zoo manifest's FLOPs per sample (2 x multiply-accumulates of
+  // conv and linear layers), the FLOP rate achieved, the device's peak measured by a GEMM probe at
+  // the start of the run, and the host-to-device copy bound (GPU only).
+  std::optional<std::int64_t> flops_per_sample;
+  std::optional<double> achieved_tflops, peak_tflops, peak_compute_share;
+  std::optional<double> copy_bound_samples_per_s, copy_bound_share;
+  std::string peak_probe;  // how the peak was measured, or why not ("not measured: ...")
+  // NVML clock-event reasons of the measured phase: share of samples with the SW power cap bit,
+  // and the names of every reason seen ("none" when NVML saw none, empty without NVML).
+  std::optional<double> gpu_power_capped_fraction;
+  std::string gpu_throttle_summary;
+  // Provenance: the commit infbench was built from ("-dirty" with local changes), host, device.
+  std::string commit, host, device_name;
 };
 
 // Calls v(name, field) for every field, in the documented order.
@@ -158,6 +171,18 @@ void visit_fields(Record& r, Visitor&& v) {
   v("gpu_memory_used_peak_bytes", r.gpu_memory_used_peak_bytes);
   v("gpu_alloc_reserved_peak_bytes", r.gpu_alloc_reserved_peak_bytes);
   v("gpu_alloc_allocated_peak_bytes", r.gpu_alloc_allocated_peak_bytes);
+  v("flops_per_sample", r.flops_per_sample);
+  v("achieved_tflops", r.achieved_tflops);
+  v("peak_tflops", r.peak_tflops);
+  v("peak_compute_share", r.peak_compute_share);
+  v("copy_bound_samples_per_s", r.copy_bound_samples_per_s);
+  v("copy_bound_share", r.copy_bound_share);
+  v("peak_probe", r.peak_probe);
+  v("gpu_power_capped_fraction", r.gpu_power_capped_fraction);
+  v("gpu_throttle_summary", r.gpu_throttle_summary);
+  v("commit", r.commit);
+  v("host", r.host);
+  v("device_name", r.device_name);
 }
 
 // Per-repeat figures, kept so that statistics can be recomputed.

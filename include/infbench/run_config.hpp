@@ -37,7 +37,7 @@ struct RunConfig {
   std::int64_t pool_samples = 64;         // distinct samples held in memory
   bool overlap = true;                    // pipeline batch preparation with compute
   double prep_us_per_sample = 0;          // synthetic preparation cost (pipeline experiments)
-  double idle_power_s = 1;                // idle baseline before measuring, where power is probed
+  double idle_power_s = 5;  // idle baseline, once per device and process (sweep: once), 0 = none
   std::vector<std::filesystem::path> input_files;  // .npy sample pool instead of random data
   std::vector<Shape> sample_shapes;  // per-sample input shapes where the model records none
 };
@@ -101,7 +101,8 @@ void visit_fields(Config& c, Visitor&& v) {
                 "Synthetic preparation cost per sample (pipeline experiments)",
                 I::when_not_default},
     c.prep_us_per_sample);
-  v(ConfigField{"idle_power_s", "--idle-power-s", "Idle baseline before measuring (power probes)",
+  v(ConfigField{"idle_power_s", "--idle-power-s",
+                "Idle power baseline: seconds, once per device at the start (0 = not measured)",
                 I::no},
     c.idle_power_s);
 }

@@ -7,6 +7,7 @@
 #include "infbench/error.hpp"
 
 #include "../report/html_report.hpp"
+#include "../report/markdown_report.hpp"
 #include "../store/database.hpp"
 #include "commands.hpp"
 #include "infbench/stats.hpp"
@@ -41,6 +42,7 @@ void add_report_commands(CLI::App& app) {
   struct ReportArgs {
     std::string db, out = "report";
     std::int64_t run = 0;
+    bool markdown = false;
   };
   auto r = std::make_shared<ReportArgs>();
   auto* report = app.add_subcommand(
@@ -48,8 +50,16 @@ void add_report_commands(CLI::App& app) {
   report->add_option("db", r->db, "SQLite results database")->required()->check(CLI::ExistingFile);
   report->add_option("--out", r->out, "Output directory")->capture_default_str();
   report->add_option("--run", r->run, "Only this run (default: all runs)");
+  report->add_flag("--markdown", r->markdown,
+                   "Print a markdown summary (tables of the points) to stdout instead of HTML");
   report->callback([r] {
     ResultStore store(r->db, StoreAccess::read_only);
+    const auto run = r->run > 0 ? std::optional<std::int64_t>(r->run) : std::nullopt;
+    if (r->markdown) {
+      fmt::print("{}",
+                 markdown_report(store, run, std::filesystem::path(r->db).filename().string()));
+      return;
+    }
     const auto page = write_html_report(
         store, r->run > 0 ? std::optional<std::int64_t>(r->run) : std::nullopt, r->out);
     fmt::print("wrote {}\n", page.string());

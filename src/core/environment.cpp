@@ -7,10 +7,12 @@
 #include <thread>
 
 #include "infbench/params.hpp"
+#include "infbench_commit.hpp"  // generated at every build: cmake/WriteCommit.cmake
 
 namespace infbench {
 
 std::vector<std::pair<std::string, std::string>> nvml_environment();  // probes/nvml.cpp
+std::string nvml_device_name(int device);                             // probes/nvml.cpp
 
 namespace {
 
@@ -45,10 +47,27 @@ bool is_debug_build() {
 #endif
 }
 
+std::string build_commit() { return INFBENCH_GIT_COMMIT; }
+
+std::string this_host() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0) return "unknown";
+  return name;
+}
+
+std::string device_description(int device) {
+  if (device < 0) {
+    const auto model = first_match("/proc/cpuinfo", "model name");
+    return model.empty() ? "cpu (model not readable)" : model;
+  }
+  const auto name = nvml_device_name(device);
+  return name.empty() ? "GPU " + std::to_string(device) + " (name not readable: no NVML)" : name;
+}
+
 Environment collect_environment(const Environment& framework_versions) {
   Environment env;
   env.emplace_back("infbench_version", INFBENCH_VERSION);
-  env.emplace_back("git_commit", INFBENCH_GIT_COMMIT);
+  env.emplace_back("git_commit", build_commit());
   env.emplace_back("build_type", INFBENCH_BUILD_TYPE);
   env.emplace_back("compiler", std::string("gcc-compatible ") + __VERSION__);
   for (const auto& [name, version] : framework_versions)

@@ -71,6 +71,32 @@ std::optional<double> settle_time_s(Clock::time_point first_start,
   return std::nullopt;
 }
 
+std::string throttle_reason_names(unsigned long long mask) {
+  // nvmlClocksEventReason* bits (nvml.h, stable since NVML 4).
+  static constexpr std::pair<unsigned long long, const char*> kNames[] = {
+      {0x1, "gpu_idle"},
+      {0x2, "applications_clocks_setting"},
+      {0x4, "sw_power_cap"},
+      {0x8, "hw_slowdown"},
+      {0x10, "sync_boost"},
+      {0x20, "sw_thermal_slowdown"},
+      {0x40, "hw_thermal_slowdown"},
+      {0x80, "hw_power_brake_slowdown"},
+      {0x100, "display_clock_setting"}};
+  if (mask == 0) return "none";
+  std::string out;
+  for (int bit = 0; bit < 64; ++bit) {
+    const unsigned long long b = 1ULL << bit;
+    if ((mask & b) == 0) continue;
+    std::string name = "bit" + std::to_string(bit);
+    for (const auto& [value, text] : kNames) {
+      if (value == b) name = text;
+    }
+    out += (out.empty() ? "" : ",") + name;
+  }
+  return out;
+}
+
 void MeasuredPhases::add_probe_values(const ProbeValues& values) {
   if (const auto e = value_of(values, "energy_j")) energy_j = energy_j.value_or(0) + *e;
   auto keep_max = [&](std::optional<double>& into, const char* key) {
@@ -88,6 +114,8 @@ void MeasuredPhases::add_probe_values(const ProbeValues& values) {
   if (const auto t = value_of(values, "gpu_throttle_reasons")) {
     throttle_mask = throttle_mask.value_or(0) | static_cast<unsigned long long>(*t);
   }
+  throttle_samples += value_of(values, "gpu_throttle_samples").value_or(0);
+  power_capped_samples += value_of(values, "gpu_power_capped_samples").value_or(0);
   probe_s += value_of(values, "duration_s").value_or(0);
 }
 
@@ -174,7 +202,12 @@ void fill_measurement(RunResult& result, const MeasuredPhases& m, const RunConfi
   if (m.memory_peak_bytes) {
     r.gpu_memory_used_peak_bytes = static_cast<std::int64_t>(*m.memory_peak_bytes);
   }
-  if (m.throttle_mask) r.gpu_throttle_reasons = static_cast<std::int64_t>(*m.throttle_mask);
+  if (m.throttle_mask) {
+    r.gpu_throttle_reasons = static_cast<std::int64_t>(*m.throttle_mask);
+    r.gpu_throttle_summary = throttle_reason_names(*m.throttle_mask);
+  }
+  if (m.throttle_samples > 0)
+    r.gpu_power_capped_fraction = m.power_capped_samples / m.throttle_samples;
   // Bits 0x1 (GPU idle) and 0x2 (application clocks setting) are not slowdowns.
   if (m.throttle_mask && (*m.throttle_mask & ~0x3ULL) != 0) {
     warn(r, "GPU clocks were throttled during the run (NVML reasons mask " +

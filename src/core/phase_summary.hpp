@@ -25,10 +25,15 @@ struct MeasuredPhases {
 
   std::optional<double> power_max_w, clock_min_mhz, clock_mean_mhz, memory_peak_bytes;
   int clock_means = 0;
+  double throttle_samples = 0, power_capped_samples = 0;  // NVML samples, summed over repeats
 
   // Adds one repeat's probe readings (energy summed, peaks kept, masks joined).
   void add_probe_values(const ProbeValues& values);
 };
+
+// "sw_power_cap,hw_slowdown": NVML clock-event reason bits by name ("none" for 0; unnamed bits as
+// "bit<N>").
+std::string throttle_reason_names(unsigned long long mask);
 
 // Time from the first inference's start until the first query after which three consecutive
 // latencies lie within +-10 % of the measured median. nullopt if that never happens.

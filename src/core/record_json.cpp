@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "infbench/report.hpp"
+#include "roofline.hpp"
 
 namespace infbench {
 namespace {
@@ -118,6 +119,7 @@ std::string console_summary(const RunResult& result) {
                        : *r.stable ? "yes"
                                    : "NO");
   }
+  if (r.queries_completed > 0) out += "  roofline    " + roofline_line(r) + "\n";
   if (!r.server_verdict.empty()) {
     out += fmt::format(
         "  server      target {} qps, issued {} qps (gap cv {}), bound {} ms: {}\n",
@@ -140,6 +142,12 @@ std::string console_summary(const RunResult& result) {
   } else {
     out += "  energy      not measured (no power probe on this machine)\n";
   }
+  if (!r.gpu_throttle_summary.empty()) {
+    out += fmt::format("  GPU clocks  reasons seen: {}; SW power cap in {} of the samples\n",
+                       r.gpu_throttle_summary, show(r.gpu_power_capped_fraction, "{:.2f}"));
+  }
+  out +=
+      fmt::format("  provenance  commit {}, host {}, device {}\n", r.commit, r.host, r.device_name);
   if (!r.warnings.empty()) out += fmt::format("  warnings    {}\n", r.warnings);
   return out;
 }

@@ -7,12 +7,14 @@
 #include <optional>
 #include <regex>
 
+#include "idle_baseline.hpp"
 #include "infbench/environment.hpp"
 #include "infbench/model.hpp"
 #include "infbench/npy.hpp"
 #include "infbench/probe.hpp"
 #include "infbench/stats.hpp"
 #include "phase_summary.hpp"
+#include "roofline.hpp"
 #include "scenarios.hpp"
 #include "zoo_manifest.hpp"
 
@@ -137,6 +139,9 @@ void describe_run(std::string_view framework, const std::filesystem::path& model
   r.overlap = config.overlap;
   r.warmup_s = config.warmup_s;
   r.warmup_queries = config.warmup_queries;
+  r.commit = build_commit();
+  r.host = this_host();
+  r.device_name = device_description(params.device);
 }
 
 }  // namespace
@@ -153,6 +158,8 @@ std::optional<Model> load_for_benchmark(std::unique_ptr<Backend> backend,
     result.environment = collect_environment({{info.name, info.framework_version}});
   }
   if (is_debug_build()) warn(r, "DEBUG BUILD: timings are not representative");
+  // The idle baseline, once per device and process, before anything loads (cached afterwards).
+  idle_baseline(params.device, config.idle_power_s);
 
   // Load, with the host memory it takes.
   auto memory = make_host_memory_probe();
@@ -172,6 +179,7 @@ std::optional<Model> load_for_benchmark(std::unique_ptr<Backend> backend,
     r.host_peak_rss_load_bytes = static_cast<std::int64_t>(*peak);
   }
   r.device = model->device();
+  r.device_name = device_description(r.device);
   r.framework_version = model->info().framework_version;
   r.effective_settings = join_settings(model->effective_settings());
   for (const auto& [k, v] : model->effective_settings()) {
@@ -214,6 +222,14 @@ void measure_loaded(Model& model, const std::filesystem::path& model_path, const
   static const std::string kWarmup = "warmup", kMeasure = "measure";
   MeasuredPhases measured;
   std::optional<double> idle_w;
+  // The device's peaks for the roofline: measured by the first point of a process (cached), before
+  // this point's host-memory probe starts; the compute peak only where the model's FLOPs are known.
+  const auto flops = manifest_flops_per_sample(model_path);
+  const PeakMeasurement compute_peak =
+      flops ? device_peak_tflops(model.device(), peak_precision(r.precision, r.effective_settings),
+                                 r.threads > 0 ? r.threads : default_thread_count())
+            : PeakMeasurement{std::nullopt, "not measured: the model's FLOPs are unknown"};
+  const PeakMeasurement h2d = device_h2d_bytes_per_s(model.device());
   try {
     phase_name = &kWarmup;
     if (on_phase) on_phase(kWarmup);
@@ -247,13 +263,15 @@ void measure_loaded(Model& model, const std::filesystem::path& model_path, const
     for (const auto& why : power_probe_absences(gpu)) warn(r, why);
     if (!probes.empty()) {
       r.power_source = probes.front()->name();
-      probes.front()->start();
-      std::this_thread::sleep_for(std::chrono::duration<double>(config.idle_power_s));
-      const auto idle = probes.front()->stop();
-      if (const auto e = value_of(idle, "energy_j")) idle_w = *e / *value_of(idle, "duration_s");
+      const IdleBaseline idle = idle_baseline(gpu, config.idle_power_s);
+      idle_w = idle.watts;
       r.idle_power_w = idle_w;
-      if (const auto used = value_of(idle, "gpu_memory_used_bytes")) {
-        r.gpu_memory_idle_bytes = static_cast<std::int64_t>(*used);
+      if (!idle_w) warn(r, idle.note);
+      if (gpu >= 0) {  // device memory in use before measuring: one telemetry sample
+        probes.front()->start();
+        if (const auto used = value_of(probes.front()->stop(), "gpu_memory_used_bytes")) {
+          r.gpu_memory_idle_bytes = static_cast<std::int64_t>(*used);
+        }
       }
     }
 
@@ -286,6 +304,10 @@ void measure_loaded(Model& model, const std::filesystem::path& model_path, const
       r.gpu_alloc_allocated_peak_bytes = static_cast<std::int64_t>(peaks.allocated_bytes);
     }
     fill_measurement(result, measured, config, idle_w);
+    double input_bytes = 0;
+    for (const auto& t : pool.tensors()) input_bytes += static_cast<double>(t.sample_bytes());
+    fill_roofline(r, flops, input_bytes, compute_peak, h2d);
+    if (!h2d.value && model.device() >= 0) warn(r, "copy bound " + h2d.how);
     if (config.scenario == Scenario::server) fill_server(result, measured, config, qps);
     std::vector<const PhaseResult*> sequence{&first, &warm};
     for (const auto& p : measured.phases) sequence.push_back(&p);

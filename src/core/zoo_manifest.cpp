@@ -8,7 +8,11 @@
 
 namespace infbench {
 
-std::optional<std::vector<Shape>> manifest_sample_shapes(const std::filesystem::path& model) {
+namespace {
+
+// The manifest entry of the zoo model that `model` is a file of, in a manifest.json in the model's
+// folder or up to two folders above; nullopt when none lists it or a manifest is not a zoo's.
+std::optional<nlohmann::json> manifest_entry(const std::filesystem::path& model) {
   std::error_code ec;
   const auto target = std::filesystem::weakly_canonical(model, ec);
   auto dir = target.parent_path();
@@ -19,22 +23,40 @@ std::optional<std::vector<Shape>> manifest_sample_shapes(const std::filesystem::
       const auto json = nlohmann::json::parse(std::ifstream(manifest));
       for (const auto& [name, entry] : json.at("models").items()) {
         for (const auto& [kind, file] : entry.at("files").items()) {
-          if (std::filesystem::weakly_canonical(dir / file.at("path").get<std::string>(), ec) !=
+          if (std::filesystem::weakly_canonical(dir / file.at("path").get<std::string>(), ec) ==
               target)
-            continue;
-          std::vector<Shape> shapes;
-          for (const auto& input : entry.at("inputs")) {
-            const auto full = input.at("shape").get<Shape>();
-            shapes.emplace_back(full.begin() + 1, full.end());
-          }
-          return shapes;
+            return entry;
         }
       }
     } catch (const nlohmann::json::exception&) {
-      return std::nullopt;  // not a zoo manifest: the caller asks the user for shapes
+      return std::nullopt;  // not a zoo manifest
     }
   }
   return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::vector<Shape>> manifest_sample_shapes(const std::filesystem::path& model) {
+  const auto entry = manifest_entry(model);
+  if (!entry) return std::nullopt;  // the caller asks the user for shapes
+  try {
+    std::vector<Shape> shapes;
+    for (const auto& input : entry->at("inputs")) {
+      const auto full = input.at("shape").get<Shape>();
+      shapes.emplace_back(full.begin() + 1, full.end());
+    }
+    return shapes;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::optional<std::int64_t> manifest_flops_per_sample(const std::filesystem::path& model) {
+  const auto entry = manifest_entry(model);
+  if (!entry || !entry->contains("flops_per_sample") || !(*entry)["flops_per_sample"].is_number())
+    return std::nullopt;
+  return (*entry)["flops_per_sample"].get<std::int64_t>();
 }
 
 struct Zoo::Manifest {

@@ -2,6 +2,7 @@
 // Reads the model zoo's manifest.json (tools/model_zoo.py, tools/tf_zoo.py): the one reader of it.
 // It recovers what a model format does not record (e.g. TorchScript input shapes) and finds the
 // file a framework reads for a zoo model (BackendInfo::zoo_files).
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -16,6 +17,10 @@ namespace infbench {
 // a manifest.json found in the model's folder or up to two folders above. nullopt when none lists
 // it.
 std::optional<std::vector<Shape>> manifest_sample_shapes(const std::filesystem::path& model);
+
+// The manifest's flops_per_sample of that zoo model: 2 x multiply-accumulates of its conv and
+// linear layers at batch 1 (tools/model_zoo.py count_flops). nullopt when none lists it.
+std::optional<std::int64_t> manifest_flops_per_sample(const std::filesystem::path& model);
 
 // A zoo folder (models/) and its manifest.json; an absent manifest is an empty zoo.
 class Zoo {

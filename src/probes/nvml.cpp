@@ -21,6 +21,7 @@ struct Memory {
   unsigned long long total, free, used;
 };
 constexpr int kClockSm = 1;
+constexpr unsigned long long kSwPowerCap = 0x4;  // nvmlClocksEventReasonSwPowerCap
 
 struct Nvml {
   int (*init)() = nullptr;
@@ -93,6 +94,8 @@ class NvmlProbe final : public Probe {
     clock_sum_ = 0;
     clock_samples_ = 0;
     throttle_ = 0;
+    throttle_samples_ = 0;
+    power_capped_samples_ = 0;
     energy_start_mj_ = 0;
     has_energy_ = nvml().energy != nullptr && nvml().energy(device_, &energy_start_mj_) == 0;
     start_ = std::chrono::steady_clock::now();
@@ -126,6 +129,10 @@ class NvmlProbe final : public Probe {
     if (clock_samples_ > 0)
       values.emplace_back("gpu_sm_clock_mean_mhz", clock_sum_ / clock_samples_);
     values.emplace_back("gpu_throttle_reasons", static_cast<double>(throttle_));
+    if (throttle_samples_ > 0) {
+      values.emplace_back("gpu_throttle_samples", throttle_samples_);
+      values.emplace_back("gpu_power_capped_samples", power_capped_samples_);
+    }
     return values;
   }
 
@@ -148,7 +155,11 @@ class NvmlProbe final : public Probe {
       clock_sum_ += mhz;
       ++clock_samples_;
     }
-    if (nvml().throttle != nullptr && nvml().throttle(device_, &reasons) == 0) throttle_ |= reasons;
+    if (nvml().throttle != nullptr && nvml().throttle(device_, &reasons) == 0) {
+      throttle_ |= reasons;
+      ++throttle_samples_;
+      if ((reasons & kSwPowerCap) != 0) ++power_capped_samples_;
+    }
   }
   void stop_sampler() {
     running_ = false;
@@ -160,7 +171,7 @@ class NvmlProbe final : public Probe {
   std::atomic<bool> running_ = false;
   std::mutex mutex_;
   double power_sum_w_ = 0, power_max_w_ = 0, clock_min_ = 0, clock_sum_ = 0;
-  int samples_ = 0, clock_samples_ = 0;
+  int samples_ = 0, clock_samples_ = 0, throttle_samples_ = 0, power_capped_samples_ = 0;
   unsigned long long memory_max_ = 0, throttle_ = 0, energy_start_mj_ = 0;
   bool has_energy_ = false;
   std::chrono::steady_clock::time_point start_;
@@ -180,6 +191,13 @@ std::string nvml_absence(int device) {
     return "GPU power not measured: NVML has no device " + std::to_string(device);
   }
   return {};
+}
+
+std::string nvml_device_name(int device) {
+  char text[96] = {};
+  Device d = device_handle(device);
+  if (d == nullptr || nvml().name == nullptr || nvml().name(d, text, sizeof text) != 0) return {};
+  return text;
 }
 
 // GPU facts for the environment record; empty without NVML.

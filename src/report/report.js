@@ -219,6 +219,18 @@
     }
   }
 
+  // Roofline, power and provenance: each ok point's FLOP rate against the device's measured GEMM peak
+  // (FLOPs = 2 x MACs of conv+linear, from the zoo manifest), its throughput against the pinned
+  // host-to-device copy bound (GPU), NVML clock-event reasons, and where and from which commit it ran.
+  const sR = section('Roofline, power and provenance', 'achieved TFLOP/s = samples/s x flops_per_sample (2 x MACs of conv and linear layers, zoo manifest); ' +
+    'peak = a GEMM probe at the start of the run (cuBLAS on the GPU, OpenBLAS sgemm with the point\'s threads on the CPU); copy bound = pinned host-to-device bandwidth / input bytes per sample. ' +
+    'Throttle: NVML reasons seen in the measured phase and the share of samples with the SW power cap.');
+  const pct = (v) => (v == null ? null : (100 * v).toFixed(1) + ' %');
+  table(sR, ['point', 'samples/s', 'TFLOP/s', 'peak TFLOP/s', 'of peak', 'copy bound samples/s', 'of copy bound', 'throttle reasons', 'SW power cap', 'idle W', 'commit', 'host', 'device'],
+    ok.map((p) => [p.label, fmt(p.throughput_samples_per_s, 1), fmt(p.achieved_tflops, 3), p.peak_tflops == null ? (p.peak_probe || null) : fmt(p.peak_tflops, 2), pct(p.peak_compute_share),
+      fmt(p.copy_bound_samples_per_s, 0), pct(p.copy_bound_share), p.gpu_throttle_summary || null, pct(p.gpu_power_capped_fraction), fmt(p.idle_power_w, 1),
+      p.commit || null, p.host || null, p.device_name || null]));
+
   // 8. Failed points, with their reasons (the paper silently skipped them).
   const s8 = section(`Failed points (${failed.length})`);
   if (failed.length) table(s8, ['point', 'phase', 'reason'], failed.map((p) => [p.label, p.error_phase, p.error]));

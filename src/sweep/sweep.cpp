@@ -9,11 +9,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstring>
 #include <map>
 
+#include "../core/idle_baseline.hpp"
 #include "../store/database.hpp"
 #include "../store/sweep_lock.hpp"
 #include "infbench/environment.hpp"
@@ -225,6 +227,31 @@ bool run_load_group(const std::vector<PlanPoint>& todo, double timeout_s,
   return true;
 }
 
+// What every worker shares, measured or prepared once here: the idle power baseline of each
+// device the plan uses (at the sweep's start, before any model loads; the longest idle_power_s of
+// the device's points), and the file in which the first worker on a device leaves its roofline
+// peaks for the others (INFBENCH_PEAK_CACHE; removed when the sweep ends).
+static void prepare_worker_environment(const Plan& plan, const std::filesystem::path& db) {
+  std::map<int, double> seconds;
+  for (const auto& group : plan.groups) {
+    for (const auto& p : group.points) {
+      const int device = p.params.device < 0 ? -1 : static_cast<int>(p.params.device);
+      seconds[device] = std::max(seconds[device], p.config.idle_power_s);
+    }
+  }
+  for (const auto& [device, s] : seconds) {
+    const auto b = idle_baseline(device, s);
+    fmt::print(stderr, "sweep: idle power of {}: {}\n",
+               device < 0 ? "cpu" : "GPU " + std::to_string(device),
+               b.watts ? fmt::format("{:.1f} W ({}, {})", *b.watts, b.source, b.note) : b.note);
+  }
+  ::setenv("INFBENCH_IDLE_BASELINE", idle_baselines_for_workers().c_str(), 1);
+  const std::string peaks = db.string() + ".peaks.json";
+  std::error_code ec;
+  std::filesystem::remove(peaks, ec);
+  ::setenv("INFBENCH_PEAK_CACHE", peaks.c_str(), 1);
+}
+
 RunResult failed_result(const PlanPoint& p, const std::string& reason, const std::string& phase) {
   RunResult failed;
   failed.record.model = p.model_file.string();
@@ -274,6 +301,7 @@ int run_sweep(const Plan& plan, const SweepOptions& options) {
   g_interrupted = false;
   auto previous = std::signal(SIGINT, on_interrupt);
   const auto log = std::filesystem::path(options.db.string() + ".worker.log");
+  prepare_worker_environment(plan, options.db);
   StoreSink sink(store, run, progress);
   bool complete = true;
   for (const auto& group : plan.groups) {
@@ -289,6 +317,8 @@ int run_sweep(const Plan& plan, const SweepOptions& options) {
   }
   std::signal(SIGINT, previous);
   progress.close();
+  std::error_code ec;
+  std::filesystem::remove(options.db.string() + ".peaks.json", ec);
   store.end_run(run, complete ? "complete" : "interrupted");
   if (!complete) {
     fmt::print(stderr, "sweep interrupted: stored points are kept; continue with --resume\n");

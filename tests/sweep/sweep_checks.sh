@@ -85,6 +85,47 @@ case "$check" in
     [[ $(q "$work/f.db" "select count(*) from failures") == 5 ]] || fail "failures table"
     (( $(date +%s) - start < 60 )) || fail "took too long"
     ;;
+  markdown)
+    # `report --markdown`: one section per run, one table row per stored point, figures as stored
+    # (rounded as the table rounds them), failures with their phase, cells that never split.
+    "$bin" sweep "$plans/fake-plan.yaml" --db "$work/r.db" 2> "$work/sweep.err"
+    grep -q "^sweep: idle power of cpu: " "$work/sweep.err" || fail "idle baseline once in the parent: $(cat "$work/sweep.err")"
+    [[ ! -e "$work/r.db.peaks.json" ]] || fail "peak cache left behind"
+    "$bin" sweep "$plans/faulty-plan.yaml" --db "$work/r.db" --set timeout_s=2
+    "$bin" report --markdown "$work/r.db" > "$work/r.md"
+    head -12 "$work/r.md"
+    python3 - "$work/r.db" "$work/r.md" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+md = open(sys.argv[2]).read().splitlines()
+def rate(v):
+    if v is None: return "-"
+    return f"{v:,.0f}" if v >= 100 else (f"{v:.1f}" if v >= 10 else f"{v:.2f}")
+sections = [i for i, l in enumerate(md) if l.startswith("### Run ")]
+runs = [r for (r,) in db.execute("select distinct run_id from points order by run_id")]
+assert len(sections) == len(runs) == 2, (sections, runs)
+for run, start in zip(runs, sections):
+    end = next((i for i in sections if i > start), len(md))
+    table = [l for l in md[start:end] if l.startswith("|")]
+    header, rows = table[0], table[2:]
+    cells = lambda l: [c.strip() for c in l.replace("\\|", "").strip("|").split("|")]
+    names = cells(header)
+    assert all(len(cells(r)) == len(names) for r in rows), "a cell split its row"
+    n, ok = db.execute("select count(*), sum(status='ok') from points where run_id=?", (run,)).fetchone()
+    assert len(rows) == n, (run, len(rows), n)
+    assert f"{n} points ({ok} ok)" in md[start], md[start]
+    col = names.index("samples/s")
+    stored = sorted(rate(v) for (v,) in db.execute(
+        "select m_throughput_samples_per_s from metrics where run_id=?", (run,)))
+    assert sorted(cells(r)[col] for r in rows) == stored, "throughputs differ from the database"
+    commits = {c for (c,) in db.execute("select distinct m_commit from metrics where run_id=? and m_commit != ''", (run,))}
+    assert all(f"Commit: {c}" in md[start + 2] or c in md[start + 2] for c in commits), md[start + 2]
+    failed = [r for r in rows if cells(r)[-1].startswith("failed")]
+    assert len(failed) == n - ok, (len(failed), n, ok)
+assert any("failed: measure:" in l for l in md), "failure phase"
+print("markdown matches the database:", len(runs), "runs")
+PY
+    ;;
   report)
     "$bin" sweep "$plans/fake-plan.yaml" --db "$work/r.db"
     "$bin" sweep "$plans/faulty-plan.yaml" --db "$work/r.db" --set timeout_s=2
