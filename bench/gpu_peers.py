@@ -175,6 +175,10 @@ def worker_main(a) -> int:
 # driver side
 # ------------------------------------------------------------------------------------------------
 
+def num(v: float) -> str:
+    return f"{v:.0f}" if v >= 100 else f"{v:.3g}"
+
+
 def interval(values: list) -> tuple:
     return (statistics.median(values), min(values), max(values))
 
@@ -258,17 +262,17 @@ def summarise(raw: list, a) -> list:
                         continue
                     if r["kind"] == "peer":
                         med, lo, hi = interval(r["samples_per_s_rounds"])
-                        row[col] = f"{med:.0f} [{lo:.0f}..{hi:.0f}]"
+                        row[col] = f"{num(med)} [{num(lo)}..{num(hi)}]"
                         if med > best_peer[1]:
                             best_peer = (col, med)
                     else:
                         v, ci = r["samples_per_s"], r.get("ci95") or [None, None]
-                        row[col] = f"{v:.0f}" + (f" [{ci[0]:.0f}..{ci[1]:.0f}]"
-                                                 if None not in ci else "")
+                        row[col] = num(v) + (f" [{num(ci[0])}..{num(ci[1])}]"
+                                             if None not in ci else "")
                         if v > best_ours[1]:
                             best_ours = (col, v)
-                row["best_peer"] = f"{best_peer[0]} {best_peer[1]:.0f}" if best_peer[0] else "-"
-                row["best_infbench"] = (f"{best_ours[0]} {best_ours[1]:.0f}" if best_ours[0]
+                row["best_peer"] = f"{best_peer[0]} {num(best_peer[1])}" if best_peer[0] else "-"
+                row["best_infbench"] = (f"{best_ours[0]} {num(best_ours[1])}" if best_ours[0]
                                         else "-")
                 row["ratio_infbench_over_best_peer"] = (
                     round(best_ours[1] / best_peer[1], 3) if best_peer[0] and best_ours[0]
@@ -325,6 +329,9 @@ def main() -> int:
     ap.add_argument("--timeout-s", type=int, default=900, help="per measurement")
     ap.add_argument("--out", default="out/peers")
     ap.add_argument("--fresh", action="store_true", help="ignore OUT/raw.jsonl")
+    ap.add_argument("--budget-s", type=float, default=0,
+                    help="start no measurement after this many seconds (0 = no limit); the rest "
+                         "is left for a later run with the same OUT")
     ap.add_argument("--worker", choices=PEERS, help=argparse.SUPPRESS)
     ap.add_argument("--model", help=argparse.SUPPRESS)
     ap.add_argument("--precision", help=argparse.SUPPRESS)
@@ -349,13 +356,16 @@ def main() -> int:
     raw = [] if a.fresh or not raw_path.is_file() else [
         json.loads(line) for line in raw_path.read_text().splitlines() if line.strip()]
     done = {(r["model"], r["precision"], r["batch_size"], r["who"]) for r in raw}
-    started = time.time()
+    started, skipped = time.time(), 0
     with open(raw_path, "w" if a.fresh else "a") as log:
         for model in a.models:
             for precision in a.precisions:
                 for batch in a.batch_sizes:
                     for who in peers + [f"infbench {f}" for f in frameworks]:
                         if (model, precision, batch, who) in done:
+                            continue
+                        if a.budget_s and time.time() - started > a.budget_s:
+                            skipped += 1
                             continue
                         if who.startswith("infbench "):
                             fw = who.split(" ", 1)[1]
@@ -377,6 +387,9 @@ def main() -> int:
                         raw.append(r)
     columns = peers + [f"infbench {f}" for f in frameworks]
     write_tables(summarise(raw, a), columns, raw, a)
+    if skipped:
+        print(f"budget reached: {skipped} measurements not run; run again with the same --out "
+              "to add them")
     return 0
 
 

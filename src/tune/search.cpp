@@ -81,7 +81,7 @@ class Search {
         start_(Clock::now()),
         log_(request.db.string() + ".worker.log") {
     reload();
-    for (const auto& [id, trial] : trials_) stored_before_.insert(id);
+    for (const auto& entry : trials_) stored_before_.insert(entry.first);
   }
 
   void search() {

@@ -117,11 +117,12 @@ Space build_space(const SpaceRequest& r) {
   std::sort(batches.begin(), batches.end());
 
   std::set<std::string> wanted(r.frameworks.begin(), r.frameworks.end());
-  for (const auto& name : wanted) create_backend(name);  // an unknown name lists the built ones
-  for (const auto& [framework, axes] : requested) {
-    if (!wanted.empty() && !wanted.contains(framework))
+  for (const auto& name : wanted)
+    (void)create_backend(name);  // an unknown name lists the built ones
+  for (const auto& entry : requested) {
+    if (!wanted.empty() && !wanted.contains(entry.first))
       throw Error(ErrorKind::invalid_argument,
-                  "--setting " + framework + ".*: " + framework + " is not in --frameworks");
+                  "--setting " + entry.first + ".*: " + entry.first + " is not in --frameworks");
   }
   bool model_needed = false;
   for (const auto& entry : backend_table()) {
