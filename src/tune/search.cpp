@@ -106,19 +106,24 @@ class Search {
       if (!is_pruned(ci)) run(ci, combos[ci].batch_sizes, first);
     }
     for (std::size_t r = 1; r < out_.rungs.size() && !stop(); ++r) {
-      std::vector<CandidateResult> pool;
+      // Ranked by their trials of rung r-1 (not their latest ones), so that a resumed search
+      // takes the same path as an uninterrupted one.
+      std::vector<std::pair<CandidateResult, Trial>> pool;
       for (const auto& c : candidates()) {
-        if (c.rung == static_cast<int>(r) - 1 && c.excluded.empty()) pool.push_back(c);
+        if (c.excluded.rfind("accuracy gate", 0) == 0) continue;
+        const auto t = trial_of(c.combo, c.batch_size, static_cast<int>(r) - 1);
+        if (t && infeasible_reason(*t, request_.objective).empty()) pool.emplace_back(c, *t);
       }
       if (pool.empty() || (pool.size() == 1 && r > 1)) break;
       std::stable_sort(pool.begin(), pool.end(), [&](const auto& a, const auto& b) {
-        return better(*a.latest, *b.latest, request_.objective);
+        return better(a.second, b.second, request_.objective);
       });
       pool.resize(std::max<std::size_t>(1, (pool.size() + 2) / 3));
       // Leaders first, one worker process per configuration.
       std::vector<std::size_t> order;
       std::map<std::size_t, std::vector<int>> batches;
-      for (const auto& c : pool) {
+      for (const auto& entry : pool) {
+        const auto& c = entry.first;
         if (!batches.contains(c.combo)) order.push_back(c.combo);
         batches[c.combo].push_back(c.batch_size);
       }
@@ -128,10 +133,16 @@ class Search {
         run(ci, batches[ci], out_.rungs[r]);
       }
     }
+    // The winner comes from the highest rung that has a feasible candidate: the longest
+    // measurements, of the leaders only.
     out_.candidates = candidates();
+    int top = -1;
+    for (const auto& c : out_.candidates) {
+      if (c.excluded.empty()) top = std::max(top, c.rung);
+    }
     for (std::size_t i = 0; i < out_.candidates.size(); ++i) {
       const auto& c = out_.candidates[i];
-      if (!c.excluded.empty()) continue;
+      if (!c.excluded.empty() || c.rung != top) continue;
       if (!out_.winner ||
           better(*c.latest, *out_.candidates[*out_.winner].latest, request_.objective))
         out_.winner = i;
@@ -275,8 +286,8 @@ TuneOutcome run_tune(const TuneRequest& request) {
   out.label = "tune-" + request.space.model + "-" +
               (device >= 0 ? "gpu" + std::to_string(device) : std::string("cpu")) + "-" +
               request.objective.label();
-  out.context = {out.label, request.space.model, request.space.models_dir, device,
-                 request.trial_timeout_s};
+  out.context = {out.label, request.space.model,     request.space.models_dir,
+                 device,    request.trial_timeout_s, request.db.string() + ".cache"};
   for (int r = 0; r < std::max(1, request.rungs); ++r) out.rungs.push_back(make_rung(r, request));
 
   ResultStore store(request.db);

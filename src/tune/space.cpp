@@ -173,7 +173,8 @@ Space build_space(const SpaceRequest& r) {
                               std::to_string(available.size()) + " of " +
                               std::to_string(batches.size()) + ")");
       for (std::size_t i = 0; i < settings_list.size(); ++i)
-        space.combos.push_back({framework, precision, settings_list[i], available, i == 0});
+        space.combos.push_back(
+            {framework, precision, settings_list[i], available, i == 0, info.cache});
     }
   }
   if (model_needed && !zoo.has_model(r.model))

@@ -16,6 +16,7 @@ struct Combo {
   Settings settings;
   std::vector<int> batch_sizes;  // ascending; only those the zoo has a file for
   bool is_default = false;       // the first settings of its framework x precision (the probe)
+  bool cache = false;            // the adapter keeps compiled models in a cache_dir (BackendInfo)
   std::string label() const;     // "xla fp16 in_flight=2"
 };
 

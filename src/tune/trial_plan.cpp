@@ -23,6 +23,8 @@ std::string plan_yaml(const PlanContext& c, const Combo& combo, const std::vecto
       fmt::format("name: {}\nmodels_dir: {}\nmodels: [{}]\nframeworks:\n  {}:\n", quoted(c.name),
                   quoted(c.models_dir.string()), quoted(c.model), combo.framework);
   out += fmt::format("    precision: [{}]\n", quoted(combo.precision));
+  if (combo.cache && !c.cache_dir.empty())
+    out += fmt::format("    cache_dir: [{}]\n", quoted(c.cache_dir.string()));
   for (const auto& [option, value] : combo.settings)
     out += fmt::format("    {}: [{}]\n", option, quoted(value));
   std::string batch_list;

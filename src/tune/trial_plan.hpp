@@ -26,6 +26,9 @@ struct PlanContext {
   std::filesystem::path models_dir;  // as given: it is part of every model file path (point ids)
   int device = -1;
   double timeout_s = 600;
+  // Where adapters with a compiled-model cache keep it, so that a configuration measured again at
+  // a later rung loads from the cache (XLA compiles take seconds on a GPU). Empty: none.
+  std::filesystem::path cache_dir;
 };
 
 std::string plan_yaml(const PlanContext& context, const Combo& combo,

@@ -62,9 +62,10 @@ PY
     ;;
   resume)
     # Cut by the budget, then resumed: no trial runs twice; a third call runs nothing.
-    tune "${space[@]}" --budget-s 1.2 > out1.txt || true
+    tune "${space[@]}" --budget-s 2.5 > out1.txt || true
     grep -q "^budget reached" out1.txt || fail "the first call was not cut by the budget"
     first=$(q t.db "select count(*) from points")
+    [[ $first -ge 1 && $first -lt 12 ]] || fail "expected a partial first call, got $first trials"
     tune "${space[@]}" --resume > out2.txt
     cat out2.txt
     [[ $(q t.db "select count(*) from runs") == 1 ]] || fail "resume started a new run"
