@@ -73,12 +73,13 @@ class TuneSink final : public GroupSink {
 
 class Search {
  public:
-  Search(const TuneRequest& request, TuneOutcome& outcome, ResultStore& store)
+  Search(const TuneRequest& request, TuneOutcome& outcome, ResultStore& store,
+         Clock::time_point start)
       : request_(request),
         out_(outcome),
         store_(store),
         sink_(store, outcome.run),
-        start_(Clock::now()),
+        start_(start),
         log_(request.db.string() + ".worker.log") {
     reload();
     for (const auto& entry : trials_) stored_before_.insert(entry.first);

@@ -11,8 +11,9 @@ q() { sqlite3 "$1" "$2"; }
 fail() { echo "FAIL: $*"; exit 1; }
 # fake: throughput = B / (delay_ms + B x 50 us): with delay 1 ms batch 64 is best (15.2k/s; batch
 # 16: 8.9k, delay 3 ms batch 64: 10.3k). 2 delays x 4 batch sizes = 8 candidates.
-space=(--frameworks fake --setting fake.delay_ms=3,1 --setting fake.per_sample_us=50
-       --batch-sizes 1,4,16,64 --short-s 0.1 --warmup-s 0 --rungs 3)
+base=(--frameworks fake --setting fake.delay_ms=3,1 --setting fake.per_sample_us=50
+      --batch-sizes 1,4,16,64 --warmup-s 0 --rungs 3)
+space=("${base[@]}" --short-s 0.1)
 best='fake fp32 delay_ms=1 per_sample_us=50 batch 64'
 tune() { "$bin" tune fake --db "$work/t.db" "$@"; }
 
@@ -53,12 +54,14 @@ PY
     [[ $rc == 3 ]] || fail "expected exit 3 (no configuration), got $rc"
     grep -q "^pruned: fake fp32: probe at batch 1 failed" out.txt || fail "prune line"
     [[ $(q t.db "select count(*) from points") == 1 ]] || fail "only the probe runs"
-    # A non-default setting that fails only fails its own trials.
-    tune --frameworks fake --setting fake.fault_at_batch=0,1 --setting fake.delay_ms=1 \
-      --batch-sizes 1,4,16 --short-s 0.1 --warmup-s 0 --rungs 1 > out2.txt
+    # A non-default setting whose worker process aborts fails only its own trials (the tune goes
+    # on), and prunes nothing.
+    tune --frameworks fake --setting fake.fault_at_batch=0,1 --setting fake.fault=abort \
+      --setting fake.delay_ms=1 --batch-sizes 1,4,16 --short-s 0.1 --warmup-s 0 --rungs 1 > out2.txt
+    cat out2.txt
     ! grep -q "^pruned:" out2.txt || fail "pruned without a failing probe"
-    grep -q "^best (throughput): fake fp32 fault_at_batch=0 delay_ms=1 batch 16:" out2.txt || fail "best"
-    [[ $(q t.db "select count(*) from points where run_id=2 and status='failed'") == 3 ]] || fail "3 failed trials"
+    grep -q "^best (throughput): fake fp32 fault_at_batch=0 fault=abort delay_ms=1 batch 16:" out2.txt || fail "best"
+    [[ $(q t.db "select count(*) from points where run_id=2 and status='failed' and error like 'crashed with signal%'") == 3 ]] || fail "3 crashed trials"
     ;;
   resume)
     # Cut by the budget, then resumed: no trial runs twice; a third call runs nothing.
@@ -77,7 +80,7 @@ PY
     ;;
   budget)
     start=$(date +%s.%N)
-    tune "${space[@]}" --short-s 0.3 --budget-s 2 > out.txt || true
+    tune "${base[@]}" --short-s 0.3 --budget-s 2 > out.txt || true
     end=$(date +%s.%N)
     cat out.txt
     grep -q "^budget reached" out.txt || fail "no budget line"
