@@ -119,19 +119,13 @@ class Search {
       std::stable_sort(pool.begin(), pool.end(), [&](const auto& a, const auto& b) {
         return better(a.second, b.second, request_.objective);
       });
-      pool.resize(std::max<std::size_t>(1, (pool.size() + 2) / 3));
-      // Leaders first, one worker process per configuration.
-      std::vector<std::size_t> order;
-      std::map<std::size_t, std::vector<int>> batches;
-      for (const auto& entry : pool) {
-        const auto& c = entry.first;
-        if (!batches.contains(c.combo)) order.push_back(c.combo);
-        batches[c.combo].push_back(c.batch_size);
-      }
-      for (const auto ci : order) {
-        if (stop()) break;
-        std::sort(batches[ci].begin(), batches[ci].end());
-        run(ci, batches[ci], out_.rungs[r]);
+      // The best third goes on; when none of them stays feasible when measured longer (a p99
+      // over the bound, a failure), the next third follows, so that a rung is never left empty
+      // while candidates remain.
+      const std::size_t third = std::max<std::size_t>(1, (pool.size() + 2) / 3);
+      for (std::size_t from = 0; from < pool.size() && !stop(); from += third) {
+        promote(pool, from, std::min(pool.size(), from + third), out_.rungs[r]);
+        if (any_feasible_at(static_cast<int>(r))) break;
       }
     }
     // The winner comes from the highest rung that has a feasible candidate: the longest
@@ -157,6 +151,30 @@ class Search {
   bool is_pruned(std::size_t ci) const {
     const auto& c = out_.space.combos[ci];
     return pruned_.contains(c.framework + " " + c.precision);
+  }
+
+  // Runs pool[from, to) at `rung`, leaders first, one worker process per configuration.
+  void promote(const std::vector<std::pair<CandidateResult, Trial>>& pool, std::size_t from,
+               std::size_t to, const Rung& rung) {
+    std::vector<std::size_t> order;
+    std::map<std::size_t, std::vector<int>> batches;
+    for (std::size_t i = from; i < to; ++i) {
+      const auto& c = pool[i].first;
+      if (!batches.contains(c.combo)) order.push_back(c.combo);
+      batches[c.combo].push_back(c.batch_size);
+    }
+    for (const auto ci : order) {
+      if (stop()) break;
+      std::sort(batches[ci].begin(), batches[ci].end());
+      run(ci, batches[ci], rung);
+    }
+  }
+
+  bool any_feasible_at(int rung) const {
+    for (const auto& c : candidates()) {
+      if (c.rung == rung && c.excluded.empty()) return true;
+    }
+    return false;
   }
 
   void reload() {
