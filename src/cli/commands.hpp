@@ -10,5 +10,6 @@ void add_bench_command(CLI::App& app);
 void add_ensemble_command(CLI::App& app);
 void add_sweep_commands(CLI::App& app);
 void add_report_commands(CLI::App& app);
+void add_tune_command(CLI::App& app);
 
 }  // namespace infbench::cli

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   infbench::cli::add_ensemble_command(app);
   infbench::cli::add_sweep_commands(app);
   infbench::cli::add_report_commands(app);
+  infbench::cli::add_tune_command(app);
   // Usage errors in one line, like every other error.
   app.failure_message([](const CLI::App*, const CLI::Error& e) {
     return std::string("infbench: error: ") + e.what() + " (see --help)\n";

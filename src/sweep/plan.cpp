@@ -260,9 +260,14 @@ std::size_t Plan::point_count() const {
 Plan load_plan(const std::filesystem::path& path, const std::vector<std::string>& overrides) {
   std::ifstream in(path);
   if (!in) throw Error(ErrorKind::not_found, path.string() + ": plan file not found");
+  return parse_plan(std::string(std::istreambuf_iterator<char>(in), {}), path, overrides);
+}
+
+Plan parse_plan(const std::string& text, const std::filesystem::path& path,
+                const std::vector<std::string>& overrides) {
   Plan plan;
   plan.path = path;
-  plan.text.assign(std::istreambuf_iterator<char>(in), {});
+  plan.text = text;
   YAML::Node root;
   try {
     root = YAML::Load(plan.text);
