@@ -8,7 +8,16 @@
 
 namespace infbench {
 
-std::optional<std::vector<Shape>> manifest_sample_shapes(const std::filesystem::path& model) {
+namespace {
+
+// The manifest entry (and the manifest's folder) listing `model` as one of its files, looked up
+// in a manifest.json in the model's folder or up to two folders above.
+struct ManifestEntry {
+  std::filesystem::path dir;
+  nlohmann::json entry;
+};
+
+std::optional<ManifestEntry> manifest_entry_of(const std::filesystem::path& model) {
   std::error_code ec;
   const auto target = std::filesystem::weakly_canonical(model, ec);
   auto dir = target.parent_path();
@@ -19,22 +28,55 @@ std::optional<std::vector<Shape>> manifest_sample_shapes(const std::filesystem::
       const auto json = nlohmann::json::parse(std::ifstream(manifest));
       for (const auto& [name, entry] : json.at("models").items()) {
         for (const auto& [kind, file] : entry.at("files").items()) {
-          if (std::filesystem::weakly_canonical(dir / file.at("path").get<std::string>(), ec) !=
+          if (std::filesystem::weakly_canonical(dir / file.at("path").get<std::string>(), ec) ==
               target)
-            continue;
-          std::vector<Shape> shapes;
-          for (const auto& input : entry.at("inputs")) {
-            const auto full = input.at("shape").get<Shape>();
-            shapes.emplace_back(full.begin() + 1, full.end());
-          }
-          return shapes;
+            return ManifestEntry{dir, entry};
         }
       }
     } catch (const nlohmann::json::exception&) {
-      return std::nullopt;  // not a zoo manifest: the caller asks the user for shapes
+      return std::nullopt;  // not a zoo manifest: the caller asks the user
     }
   }
   return std::nullopt;
+}
+
+std::filesystem::path file_of_kind(const ManifestEntry& found, const char* kind) {
+  const auto& files = found.entry.at("files");
+  if (!files.contains(kind)) return {};
+  return found.dir / files[kind].at("path").get<std::string>();
+}
+
+}  // namespace
+
+std::optional<std::vector<Shape>> manifest_sample_shapes(const std::filesystem::path& model) {
+  const auto found = manifest_entry_of(model);
+  if (!found) return std::nullopt;
+  try {
+    std::vector<Shape> shapes;
+    for (const auto& input : found->entry.at("inputs")) {
+      const auto full = input.at("shape").get<Shape>();
+      shapes.emplace_back(full.begin() + 1, full.end());
+    }
+    return shapes;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::optional<ZooReference> manifest_reference(const std::filesystem::path& model) {
+  const auto found = manifest_entry_of(model);
+  if (!found) return std::nullopt;
+  try {
+    ZooReference ref;
+    ref.model = found->entry.value("name", std::string());
+    ref.input = file_of_kind(*found, "sample_input");
+    ref.output = file_of_kind(*found, "sample_output");
+    ref.labelled_input = file_of_kind(*found, "labelled_input");
+    ref.labels = file_of_kind(*found, "labelled_labels");
+    return ref;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
 }
 
 struct Zoo::Manifest {
