@@ -33,7 +33,8 @@ struct AccuracyGate {
 // The gate of a precision ("fp32", "fp16", "bf16", "int8"); nullopt for one without a gate.
 std::optional<AccuracyGate> accuracy_gate_for(std::string_view precision);
 
-// "pass", or "fail: " and each metric outside its gate, e.g. "fail: cosine 0.9912 outside >= 0.999".
+// "pass", or "fail: " and each metric outside its gate, e.g. "fail: cosine 0.9912 outside >=
+// 0.999".
 std::string judge_accuracy(const Deviation& deviation, const AccuracyGate& gate);
 
 // Whether a record's accuracy_gate lets the point be chosen as a best configuration: "pass" and

@@ -42,10 +42,10 @@ Deviation deviation_from_reference(const Tensor& outputs, const Tensor& referenc
   const Shape ref_sample(reference.shape().begin() + (reference.shape().empty() ? 0 : 1),
                          reference.shape().end());
   if (out_sample != ref_sample || n == 0 || m == 0) {
-    throw Error(ErrorKind::invalid_argument,
-                "reference output " + to_string(reference.shape()) +
-                    " does not match the model's first output " + to_string(outputs.shape()) +
-                    " per sample: give the reference of this model");
+    throw Error(ErrorKind::invalid_argument, "reference output " + to_string(reference.shape()) +
+                                                 " does not match the model's first output " +
+                                                 to_string(outputs.shape()) +
+                                                 " per sample: give the reference of this model");
   }
   const auto y = outputs.to_float();
   const auto ref = reference.to_float();

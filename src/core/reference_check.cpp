@@ -17,9 +17,7 @@ Tensor as_input_dtype(const Tensor& t, DType dtype, const std::filesystem::path&
   const auto values = t.to_float();
   Tensor out(dtype, t.shape());
   switch (dtype) {
-    case DType::float32:
-      std::memcpy(out.data(), values.data(), out.byte_size());
-      return out;
+    case DType::float32: std::memcpy(out.data(), values.data(), out.byte_size()); return out;
     case DType::float16:
     case DType::bfloat16: {
       auto bits = out.values<std::uint16_t>();
@@ -33,9 +31,9 @@ Tensor as_input_dtype(const Tensor& t, DType dtype, const std::filesystem::path&
       return out;
     }
     default:
-      throw Error(ErrorKind::invalid_argument,
-                  file.string() + ": the model's input is " + std::string(to_string(dtype)) +
-                      "; a float reference cannot be given to it");
+      throw Error(ErrorKind::invalid_argument, file.string() + ": the model's input is " +
+                                                   std::string(to_string(dtype)) +
+                                                   "; a float reference cannot be given to it");
   }
 }
 
@@ -113,9 +111,8 @@ void check_accuracy(Model& model, const std::filesystem::path& model_path, const
   try {
     const auto& inputs = model.signature().inputs;
     if (inputs.size() != 1) {
-      throw Error(ErrorKind::invalid_argument,
-                  "the model has " + std::to_string(inputs.size()) +
-                      " inputs; the check runs single-input models");
+      throw Error(ErrorKind::invalid_argument, "the model has " + std::to_string(inputs.size()) +
+                                                   " inputs; the check runs single-input models");
     }
     const ZooReference ref = find_reference(model_path, config);
     const Tensor input = as_input_dtype(read_npy(ref.input), inputs.front().dtype, ref.input);
@@ -133,9 +130,9 @@ void check_accuracy(Model& model, const std::filesystem::path& model_path, const
     warn(r, std::string("accuracy not checked: ") + e.what());
     return;
   }
-  if (const auto ref = manifest_reference(model_path);
-      ref && !ref->labelled_input.empty() && !ref->labels.empty() &&
-      config.reference_input.empty()) {
+  if (const auto ref = manifest_reference(model_path); ref && !ref->labelled_input.empty() &&
+                                                       !ref->labels.empty() &&
+                                                       config.reference_input.empty()) {
     try {
       r.accuracy_top1 = labelled_top1(model, *ref);
     } catch (const Error& e) {

@@ -47,9 +47,8 @@ std::vector<Shape> sample_shapes(const Signature& sig, const RunConfig& config,
                                  const std::filesystem::path& model_path) {
   // ...also where a per-sample dimension is dynamic (the PaddleOCR classifier's height and width).
   const auto unknown_sample_shape = [](const TensorSpec& in) {
-    return !in.shape_known ||
-           std::any_of(in.shape.begin() + (in.shape.empty() ? 0 : 1), in.shape.end(),
-                       [](auto d) { return d < 0; });
+    return !in.shape_known || std::any_of(in.shape.begin() + (in.shape.empty() ? 0 : 1),
+                                          in.shape.end(), [](auto d) { return d < 0; });
   };
   if (config.sample_shapes.empty() &&
       std::any_of(sig.inputs.begin(), sig.inputs.end(), unknown_sample_shape)) {
@@ -214,10 +213,10 @@ void measure_loaded(Model& model, const std::filesystem::path& model_path, const
                                                                   : 1;
   r.requested_settings = std::regex_replace(r.requested_settings, std::regex("batch_size=[0-9]+"),
                                             "batch_size=" + std::to_string(model.batch_size()));
-  // Not timed, before the warm-up and the probes: at the batch size this point measures.
-  check_accuracy(model, model_path, config, r);
   auto memory = make_host_memory_probe();
   const SamplePool pool = make_pool(model, config, model_path);
+  // Not timed, before the warm-up and the probes: at the batch size this point measures.
+  check_accuracy(model, model_path, config, r);
   SampleSequence seq(pool.size(), config.seed);
   const std::string* phase_name = nullptr;
   static const std::string kWarmup = "warmup", kMeasure = "measure";

@@ -136,8 +136,7 @@ TEST_F(RunnerAccuracy, WithoutAReferenceTheGateIsEmptyAndTheWarningSaysWhy) {
   EXPECT_EQ(r.status, "ok") << r.error;
   EXPECT_EQ(r.accuracy_gate, "");
   EXPECT_FALSE(r.accuracy_cosine);
-  EXPECT_NE(r.warnings.find("accuracy not checked: no fp32 reference for fake"),
-            std::string::npos)
+  EXPECT_NE(r.warnings.find("accuracy not checked: no fp32 reference for fake"), std::string::npos)
       << r.warnings;
 }
 
