@@ -18,11 +18,11 @@ def main():
             "select p.model, p.framework, p.requested_json, p.batch_size, m.m_throughput_samples_per_s, "
             f"m.m_stable, coalesce({gate}, '') from points p join metrics m using(run_id, point_id) "
             "where p.run_id=? and p.status='ok'", (run,)):
-        if verdict.startswith("fail"):
-            excluded.append(f"{model} b{b} {fw}: {verdict}")
-            continue
         opts = json.loads(req)["params"].get("options", {})
         name = fw + "".join(f" {k}={v}" for k, v in sorted(opts.items()))
+        if verdict.startswith("fail"):
+            excluded.append(f"{model} b{b} {name}: {verdict}")
+            continue
         key = (model, b)
         if t > best.setdefault(key, {}).get(fw, (0,))[0]:
             best[key][fw] = (t, name, stable)
