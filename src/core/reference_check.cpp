@@ -91,7 +91,7 @@ double labelled_top1(Model& model, const ZooReference& ref) {
   }
   std::size_t correct = 0;
   for (std::size_t i = 0; i < labels.size(); ++i)
-    correct += static_cast<double>(predicted[i]) == static_cast<double>(labels[i]) ? 1 : 0;
+    correct += predicted[i] == static_cast<std::int64_t>(labels[i]) ? 1 : 0;
   return static_cast<double>(correct) / static_cast<double>(labels.size());
 }
 
