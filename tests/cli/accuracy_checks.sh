@@ -57,6 +57,19 @@ want = json.load(open(sys.argv[2]))["models"]["ppocr_cls"]["accuracy_top1_onnxru
 assert abs(r["accuracy_top1"] - want) <= 1 / 256, (r["accuracy_top1"], want)
 PY
     ;;
+  fmnist_top1)
+    # Trained weights: the runner's top-1 on the 1k labelled test subset equals PyTorch's.
+    "$bin" bench --framework onnxruntime --model "$models/fashion_mnist/fmnist_cnn_b.onnx" --batch-size 32 \
+      --threads 2 "${quick[@]}" --json "$work/r.json" > "$work/out.txt"
+    cat "$work/out.txt"
+    /usr/bin/python3 - "$work/r.json" "$models/manifest.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["record"]
+want = json.load(open(sys.argv[2]))["models"]["fmnist_cnn_b"]["accuracy_top1_pytorch_1k"]
+assert r["accuracy_gate"] == "pass", r["accuracy_gate"]
+assert abs(r["accuracy_top1"] - want) <= 1 / 1000, (r["accuracy_top1"], want)
+PY
+    ;;
   report_excludes_failing)
     # A sweep over a zoo of one fake model with a reference: the fastest point (delay 1 ms) has 1%
     # noise and fails the fp32 gate; the report and tools/winners_table.py must choose the 6 ms
