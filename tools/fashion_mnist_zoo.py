@@ -624,6 +624,26 @@ def summary(man: dict, cxx: Optional[Dict[str, Dict[str, float]]]) -> None:
            f"(mean of softmax; 1k subset: {ens['top1_pytorch_1k']:.4f})")
 
 
+def add_accuracy_kinds(out_dir: Path, man: dict) -> None:
+    """The kinds the runner's accuracy check reads (docs/metrics.md "Accuracy"), derived from the
+    built files without retraining: sample_input (the first 4 test images, shared), sample_output
+    (each member's PyTorch logits of them), labelled_input / labelled_labels (the 1k test subset)."""
+    section = man[SECTION]["files"]
+    images = out_dir / section["test_images_1k"]["path"]
+    sample_path = out_dir / SECTION / "sample_input.npy"
+    mz.atomic_write(sample_path, lambda t: mz.save_npy(t, np.load(images)[:4]))
+    for m in MEMBERS:
+        files = man["models"][m.name]["files"]
+        logits = np.load(out_dir / files["test_logits_1k"]["path"])[:4]
+        out_path = out_dir / SECTION / f"{m.name}.sample_output.npy"
+        mz.atomic_write(out_path, lambda t, a=logits: mz.save_npy(t, a))
+        files["sample_input"] = mz.file_record(out_dir, sample_path, 4)
+        files["sample_output"] = mz.file_record(out_dir, out_path, 4)
+        files["labelled_input"] = dict(section["test_images_1k"])
+        files["labelled_labels"] = dict(section["test_labels_1k"])
+    mz.save_manifest(out_dir, man)
+
+
 def main(argv: List[str]) -> int:
     args = parse_args(argv)
     t0 = time.perf_counter()
@@ -648,6 +668,7 @@ def main(argv: List[str]) -> int:
             mz.log(f"ERROR: {e}")
             return 1
         man = mz.load_manifest(out_dir)
+    add_accuracy_kinds(out_dir, man)
 
     cxx = None
     infbench = args.infbench or Path(__file__).resolve().parent.parent / "build" / "infbench"

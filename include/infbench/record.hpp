@@ -12,7 +12,7 @@
 
 namespace infbench {
 
-inline constexpr int kRecordSchemaVersion = 2;  // 2: GPU fields
+inline constexpr int kRecordSchemaVersion = 3;  // 2: GPU fields; 3: accuracy fields
 
 struct RunRecord {
   // What ran
@@ -35,6 +35,14 @@ struct RunRecord {
   std::string error;
   std::string error_phase;  // load | warmup | measure
   std::string warnings;
+  // Accuracy (docs/metrics.md "Accuracy"): the first output's deviation from the fp32 reference on
+  // the same inputs, at the point's batch size, and the verdict of the precision's gate: "pass",
+  // "fail: <metric> <value> outside <gate>", or "" = not checked (the reason is in warnings).
+  std::optional<double> accuracy_max_rel_error;   // max |y - ref| / max |ref|
+  std::optional<double> accuracy_cosine;          // min over samples of cosine(y, ref)
+  std::optional<double> accuracy_top1_agreement;  // share of samples with the reference's top-1
+  std::optional<double> accuracy_top1;  // top-1 on the labelled set (real weights + labels only)
+  std::string accuracy_gate;
   // Throughput and latency of the measured phase
   std::int64_t samples_completed = 0;
   std::int64_t queries_completed = 0;
@@ -115,6 +123,11 @@ void visit_fields(Record& r, Visitor&& v) {
   v("error", r.error);
   v("error_phase", r.error_phase);
   v("warnings", r.warnings);
+  v("accuracy_max_rel_error", r.accuracy_max_rel_error);
+  v("accuracy_cosine", r.accuracy_cosine);
+  v("accuracy_top1_agreement", r.accuracy_top1_agreement);
+  v("accuracy_top1", r.accuracy_top1);
+  v("accuracy_gate", r.accuracy_gate);
   v("samples_completed", r.samples_completed);
   v("queries_completed", r.queries_completed);
   v("duration_s", r.duration_s);

@@ -38,8 +38,12 @@ struct RunConfig {
   bool overlap = true;                    // pipeline batch preparation with compute
   double prep_us_per_sample = 0;          // synthetic preparation cost (pipeline experiments)
   double idle_power_s = 5;  // idle baseline, once per device and process (sweep: once), 0 = none
+  bool accuracy_check = true;             // compare outputs with the fp32 reference before warm-up
   std::vector<std::filesystem::path> input_files;  // .npy sample pool instead of random data
   std::vector<Shape> sample_shapes;  // per-sample input shapes where the model records none
+  // The fp32 reference (input and first output, .npy) of the accuracy check; empty: the model
+  // zoo's manifest entry of the model file (docs/metrics.md "Accuracy").
+  std::filesystem::path reference_input, reference_output;
 };
 
 // Whether a setting is part of a point's definition (its stable id, docs/sweeps.md).
@@ -105,6 +109,10 @@ void visit_fields(Config& c, Visitor&& v) {
                 "Idle power baseline: seconds, once per device at the start (0 = not measured)",
                 I::no},
     c.idle_power_s);
+  v(ConfigField{"accuracy_check", "--accuracy-check",
+                "Compare outputs with the fp32 reference and gate the point (docs/metrics.md)",
+                I::no},
+    c.accuracy_check);
 }
 
 // "min_duration_s, min_queries, ...": the valid measure keys, for error messages.

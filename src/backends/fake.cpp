@@ -3,6 +3,8 @@
 //   inputs : x0 [N, features] float32 (and x1 when inputs=2)
 //   outputs: y [N, 3] float32 with y[i][(k + shift) % 3] = (k + 1) * sum of sample i over all
 //   inputs
+//            (with noise=r, column c is then scaled by 1 + r or 1 - r, alternately: accuracy
+//            gate tests)
 //            positives [N] int64 = count of elements > 0 in sample i
 
 #include "infbench/backend.hpp"
@@ -21,6 +23,19 @@ namespace {
 int option_int(const Params& p, const std::string& key, int fallback) {
   const auto it = p.options.find(key);
   return it == p.options.end() ? fallback : std::stoi(it->second);
+}
+
+double option_double(const Params& p, const std::string& key, double fallback) {
+  const auto it = p.options.find(key);
+  if (it == p.options.end()) return fallback;
+  try {
+    std::size_t used = 0;
+    const double value = std::stod(it->second, &used);
+    if (used == it->second.size() && value >= 0) return value;
+  } catch (const std::exception&) {
+  }
+  throw Error(ErrorKind::invalid_argument,
+              "option " + key + "=" + it->second + ": give a number >= 0, e.g. 0.01");
 }
 
 // Sleeps most of the way and spins the rest: sleep_for alone overshoots by tens of microseconds,
@@ -61,6 +76,12 @@ class FakeBackend final : public Backend {
          {},
          true},
         {"inputs", "number of inputs (x0, x1)", "1", {"1", "2"}, false},
+        {"noise",
+         "relative error put into y (columns scaled by 1 + noise, 1 - noise, ...), for tests of "
+         "the accuracy gate; a number >= 0",
+         "0",
+         {},
+         false},
         {"fault",
          "what happens at fault_at_batch: throw an error, abort the process, hang, or "
          "kill_parent (SIGKILL to the parent process: in an MPI sweep, the worker rank; for "
@@ -93,6 +114,7 @@ class FakeBackend final : public Backend {
     const auto spin = params.options.find("spin");
     spin_only_ = spin != params.options.end() && spin->second == "on";
     shift_ = option_int(params, "shift", 0);
+    noise_ = option_double(params, "noise", 0);
     fault_at_batch_ = option_int(params, "fault_at_batch", 0);
     const auto fault = params.options.find("fault");
     fault_ = fault == params.options.end() ? "throw" : fault->second;
@@ -111,6 +133,7 @@ class FakeBackend final : public Backend {
                  {"per_sample_us", std::to_string(per_sample_us_)},
                  {"spin", spin_only_ ? "on" : "off"},
                  {"shift", std::to_string(shift_)},
+                 {"noise", std::to_string(noise_)},
                  {"features", std::to_string(features)},
                  {"inputs", std::to_string(inputs)}};
     batches_ = 0;
@@ -155,7 +178,7 @@ class FakeBackend final : public Backend {
       }
       for (int k = 0; k < 3; ++k)
         y_values[static_cast<std::size_t>(i * 3 + (k + shift_) % 3)] =
-            static_cast<float>((k + 1) * sum);
+            static_cast<float>((k + 1) * sum * (1 + (k % 2 == 0 ? noise_ : -noise_)));
       positive_values[static_cast<std::size_t>(i)] = count;
     }
     return {std::move(y), std::move(positives)};
@@ -168,6 +191,7 @@ class FakeBackend final : public Backend {
   int per_sample_us_ = 0;
   bool spin_only_ = false;
   int shift_ = 0;
+  double noise_ = 0;
   int fault_at_batch_ = 0;
   std::string fault_;
   int batches_ = 0;

@@ -21,7 +21,7 @@ struct BenchOptions {
   std::string scenario = "offline", json;
   RunConfig config;
   std::vector<std::string> inputs, input_shapes;
-  std::string labels;
+  std::string labels, reference_input, reference_output;
 };
 
 Shape parse_shape(const std::string& text) {
@@ -50,6 +50,12 @@ void run(BenchOptions o) {
   o.config.scenario = parse_scenario(o.scenario);
   for (const auto& f : o.inputs) o.config.input_files.emplace_back(f);
   for (const auto& s : o.input_shapes) o.config.sample_shapes.push_back(parse_shape(s));
+  o.config.reference_input = o.reference_input;
+  o.config.reference_output = o.reference_output;
+  if (o.reference_input.empty() != o.reference_output.empty()) {
+    throw Error(ErrorKind::invalid_argument,
+                "--reference-input and --reference-output go together: give both .npy files");
+  }
   check_writable("--json", o.json);
   if (!o.labels.empty() && o.inputs.empty()) {
     throw Error(ErrorKind::invalid_argument,
@@ -104,6 +110,11 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--labels", o->labels,
                   "Labels .npy (one integer per --input sample): top-1 accuracy of the model, and "
                   "of each member for an ensemble");
+  cmd->add_option("--reference-input", o->reference_input,
+                  "fp32 reference input .npy of the accuracy check (default: the model zoo's "
+                  "manifest entry of --model; docs/metrics.md)");
+  cmd->add_option("--reference-output", o->reference_output,
+                  "fp32 reference of the first output for --reference-input (.npy)");
   cmd->add_option("--json", o->json, "Write the full record as JSON");
   cmd->callback([o] { run(*o); });
 }

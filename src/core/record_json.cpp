@@ -127,6 +127,16 @@ std::string console_summary(const RunResult& result) {
         r.latency_bound_ms ? fmt::format("{:.1f}", *r.latency_bound_ms) : std::string("none"),
         r.server_verdict);
   }
+  if (r.accuracy_cosine) {
+    out += fmt::format(
+        "  accuracy    vs fp32 reference: max rel error {}, cosine {}, top-1 agreement {}; gate "
+        "{}{}\n",
+        show(r.accuracy_max_rel_error, "{:.3g}"), show(r.accuracy_cosine, "{:.6f}"),
+        show(r.accuracy_top1_agreement, "{:.3f}"),
+        r.accuracy_gate.empty() ? std::string("not checked") : r.accuracy_gate,
+        r.accuracy_top1 ? fmt::format("; top-1 on the labelled set {:.4f}", *r.accuracy_top1)
+                        : std::string());
+  }
   const auto mib = [](const std::optional<std::int64_t>& b) {
     return b ? fmt::format("{:.1f} MiB", static_cast<double>(*b) / (1 << 20))
              : std::string("not measured");

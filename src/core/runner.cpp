@@ -15,6 +15,7 @@
 #include "infbench/stats.hpp"
 #include "phase_summary.hpp"
 #include "roofline.hpp"
+#include "reference_check.hpp"
 #include "scenarios.hpp"
 #include "zoo_manifest.hpp"
 
@@ -46,8 +47,13 @@ std::string requested_settings(const Params& p) {
 // manifest (TorchScript records no shapes).
 std::vector<Shape> sample_shapes(const Signature& sig, const RunConfig& config,
                                  const std::filesystem::path& model_path) {
-  if (config.sample_shapes.empty() && std::any_of(sig.inputs.begin(), sig.inputs.end(),
-                                                  [](const auto& in) { return !in.shape_known; })) {
+  // ...also where a per-sample dimension is dynamic (the PaddleOCR classifier's height and width).
+  const auto unknown_sample_shape = [](const TensorSpec& in) {
+    return !in.shape_known || std::any_of(in.shape.begin() + (in.shape.empty() ? 0 : 1),
+                                          in.shape.end(), [](auto d) { return d < 0; });
+  };
+  if (config.sample_shapes.empty() &&
+      std::any_of(sig.inputs.begin(), sig.inputs.end(), unknown_sample_shape)) {
     if (auto from_manifest = manifest_sample_shapes(model_path);
         from_manifest && from_manifest->size() == sig.inputs.size()) {
       return *from_manifest;
@@ -217,6 +223,8 @@ void measure_loaded(Model& model, const std::filesystem::path& model_path, const
                                             "batch_size=" + std::to_string(model.batch_size()));
   auto memory = make_host_memory_probe();
   const SamplePool pool = make_pool(model, config, model_path);
+  // Not timed, before the warm-up and the probes: at the batch size this point measures.
+  check_accuracy(model, model_path, config, r);
   SampleSequence seq(pool.size(), config.seed);
   const std::string* phase_name = nullptr;
   static const std::string kWarmup = "warmup", kMeasure = "measure";

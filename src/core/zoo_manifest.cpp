@@ -10,9 +10,14 @@ namespace infbench {
 
 namespace {
 
-// The manifest entry of the zoo model that `model` is a file of, in a manifest.json in the model's
-// folder or up to two folders above; nullopt when none lists it or a manifest is not a zoo's.
-std::optional<nlohmann::json> manifest_entry(const std::filesystem::path& model) {
+// The manifest entry (and the manifest's folder) listing `model` as one of its files, looked up
+// in a manifest.json in the model's folder or up to two folders above.
+struct ManifestEntry {
+  std::filesystem::path dir;
+  nlohmann::json entry;
+};
+
+std::optional<ManifestEntry> manifest_entry_of(const std::filesystem::path& model) {
   std::error_code ec;
   const auto target = std::filesystem::weakly_canonical(model, ec);
   auto dir = target.parent_path();
@@ -25,24 +30,30 @@ std::optional<nlohmann::json> manifest_entry(const std::filesystem::path& model)
         for (const auto& [kind, file] : entry.at("files").items()) {
           if (std::filesystem::weakly_canonical(dir / file.at("path").get<std::string>(), ec) ==
               target)
-            return entry;
+            return ManifestEntry{dir, entry};
         }
       }
     } catch (const nlohmann::json::exception&) {
-      return std::nullopt;  // not a zoo manifest
+      return std::nullopt;  // not a zoo manifest: the caller asks the user
     }
   }
   return std::nullopt;
 }
 
+std::filesystem::path file_of_kind(const ManifestEntry& found, const char* kind) {
+  const auto& files = found.entry.at("files");
+  if (!files.contains(kind)) return {};
+  return found.dir / files[kind].at("path").get<std::string>();
+}
+
 }  // namespace
 
 std::optional<std::vector<Shape>> manifest_sample_shapes(const std::filesystem::path& model) {
-  const auto entry = manifest_entry(model);
-  if (!entry) return std::nullopt;  // the caller asks the user for shapes
+  const auto found = manifest_entry_of(model);
+  if (!found) return std::nullopt;
   try {
     std::vector<Shape> shapes;
-    for (const auto& input : entry->at("inputs")) {
+    for (const auto& input : found->entry.at("inputs")) {
       const auto full = input.at("shape").get<Shape>();
       shapes.emplace_back(full.begin() + 1, full.end());
     }
@@ -53,10 +64,27 @@ std::optional<std::vector<Shape>> manifest_sample_shapes(const std::filesystem::
 }
 
 std::optional<std::int64_t> manifest_flops_per_sample(const std::filesystem::path& model) {
-  const auto entry = manifest_entry(model);
-  if (!entry || !entry->contains("flops_per_sample") || !(*entry)["flops_per_sample"].is_number())
+  const auto found = manifest_entry_of(model);
+  if (!found || !found->entry.contains("flops_per_sample") ||
+      !found->entry["flops_per_sample"].is_number())
     return std::nullopt;
-  return (*entry)["flops_per_sample"].get<std::int64_t>();
+  return found->entry["flops_per_sample"].get<std::int64_t>();
+}
+
+std::optional<ZooReference> manifest_reference(const std::filesystem::path& model) {
+  const auto found = manifest_entry_of(model);
+  if (!found) return std::nullopt;
+  try {
+    ZooReference ref;
+    ref.model = found->entry.value("name", std::string());
+    ref.input = file_of_kind(*found, "sample_input");
+    ref.output = file_of_kind(*found, "sample_output");
+    ref.labelled_input = file_of_kind(*found, "labelled_input");
+    ref.labels = file_of_kind(*found, "labelled_labels");
+    return ref;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
 }
 
 struct Zoo::Manifest {

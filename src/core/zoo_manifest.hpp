@@ -21,6 +21,15 @@ std::optional<std::vector<Shape>> manifest_sample_shapes(const std::filesystem::
 // The manifest's flops_per_sample of that zoo model: 2 x multiply-accumulates of its conv and
 // linear layers at batch 1 (tools/model_zoo.py count_flops). nullopt when none lists it.
 std::optional<std::int64_t> manifest_flops_per_sample(const std::filesystem::path& model);
+// The reference of the zoo model that `model` is a file of (docs/metrics.md "Accuracy"): the
+// fp32 reference input and output (manifest kinds sample_input, sample_output) and, for models
+// with real weights and labelled data, the labelled set (labelled_input, labelled_labels). Paths
+// are empty where the manifest lists no such file; nullopt when no manifest lists the model.
+struct ZooReference {
+  std::string model;
+  std::filesystem::path input, output, labelled_input, labels;
+};
+std::optional<ZooReference> manifest_reference(const std::filesystem::path& model);
 
 // A zoo folder (models/) and its manifest.json; an absent manifest is an empty zoo.
 class Zoo {

@@ -145,11 +145,25 @@
       options: { scales: { x: { type: 'logarithmic', title: { display: true, text: 'p99 latency (ms)' } }, y: { title: { display: true, text: 'samples/s' } } } } }, m);
   }
 
-  // 7. Best configuration per model.
-  const s7 = section('Best configuration per model');
+  // Accuracy gate (docs/metrics.md "Accuracy"): a point whose outputs are outside its precision's
+  // gate is marked here and never chosen as a best configuration or a winner below.
+  const gateFailed = (p) => String(p.accuracy_gate || '').startsWith('fail');
+  const eligible = ok.filter((p) => !gateFailed(p));
+  const escapeText = (t) => String(t).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const gateCell = (p) => (gateFailed(p) ? `<b class="gate-fail">FAIL</b> ${escapeText(p.accuracy_gate.slice(5).trim())}` : p.accuracy_gate ? 'pass' : '<i>not checked</i>');
+  const sAcc = section(`Accuracy against the fp32 reference (${ok.length - eligible.length} point(s) fail their gate)`,
+    'First output vs the fp32 reference on the same inputs at the point\'s batch size: max |y-ref|/max|ref|, the smallest per-sample cosine, top-1 agreement; ' +
+    'top-1 on a labelled set only for models with real weights. Gates per precision in docs/metrics.md. Points marked FAIL are left out of the best configurations and winners.');
+  table(sAcc, ['point', 'precision', 'max rel error', 'min cosine', 'top-1 agreement', 'top-1 (labelled)', 'gate'], ok.map((p) => [
+    escapeText(p.label), p.precision, p.accuracy_max_rel_error == null ? null : p.accuracy_max_rel_error.toExponential(2),
+    p.accuracy_cosine == null ? null : p.accuracy_cosine.toFixed(6), fmt(p.accuracy_top1_agreement, 3), fmt(p.accuracy_top1, 4), gateCell(p)]));
+
+  // 7. Best configuration per model, among the points that pass their accuracy gate.
+  const s7 = section('Best configuration per model', ok.length > eligible.length
+    ? `Chosen among the points that do not fail their accuracy gate (${ok.length - eligible.length} excluded, marked FAIL above).` : '');
   const best = (rows, key, better) => rows.filter((p) => p[key] != null).reduce((a, p) => (a == null || better(p[key], a[key]) ? p : a), null);
   table(s7, ['model', 'highest throughput', 'lowest p99 latency', 'lowest peak memory'], models.map((m) => {
-    const rows = byModel(ok, m);
+    const rows = byModel(eligible, m);
     const t = best(rows, 'throughput_samples_per_s', (x, y) => x > y), l = best(rows, 'latency_p99_ms', (x, y) => x < y), mm = best(rows, 'host_peak_rss_inference_bytes', (x, y) => x < y);
     return [m, t && `${configOf(t)} b${t.batch_size}: ${fmt(t.throughput_samples_per_s)} samples/s`, l && `${configOf(l)} b${l.batch_size} ${l.scenario}: ${fmt(l.latency_p99_ms)} ms`,
       mm && `${configOf(mm)} b${mm.batch_size}: ${fmt(mib(mm.host_peak_rss_inference_bytes), 0)} MiB`];
@@ -158,10 +172,10 @@
   // 8. The paper's question: which framework wins, per model and batch size, and by how much.
   // Each framework is represented by its fastest setting at that batch size.
   const sWin = section('Which framework wins, per model and batch size',
-    'Offline throughput; each framework at its fastest setting for that batch size. "× next" is the winner over the best other framework, "× slowest" over the slowest framework.');
+    'Offline throughput; each framework at its fastest setting for that batch size, among points that do not fail their accuracy gate. "× next" is the winner over the best other framework, "× slowest" over the slowest framework.');
   const winnerRows = [];
   for (const m of models) {
-    const rows = byModel(ok, m).filter((p) => p.scenario === 'offline' && p.throughput_samples_per_s != null);
+    const rows = byModel(eligible, m).filter((p) => p.scenario === 'offline' && p.throughput_samples_per_s != null);
     for (const b of [...new Set(rows.map((p) => p.batch_size))].sort((x, y) => x - y)) {
       const perFramework = new Map();
       for (const p of rows.filter((r) => r.batch_size === b)) {

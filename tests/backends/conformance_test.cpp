@@ -3,7 +3,8 @@
 // from its BackendInfo::zoo_files. Checks: load and predict 4 samples in batches of 3 (a partial
 // batch) or at the file's fixed batch, agreement with PyTorch's reference and with every other
 // framework, batch size not changing results, a corrupt and a missing model file refused with one
-// line naming the file, and the options it lists (valid defaults, all reported as settings).
+// line naming the file, the options it lists (valid defaults, all reported as settings), and the
+// runner's accuracy check (docs/metrics.md "Accuracy") passing the fp32 gate at the case's batch.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -11,6 +12,10 @@
 #include <algorithm>
 #include <map>
 
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "../../src/core/reference_check.hpp"
 #include "../../src/core/zoo_manifest.hpp"
 #include "infbench/model.hpp"
 #include "infbench/npy.hpp"
@@ -104,6 +109,20 @@ TEST_P(Conformance, MatchesThePyTorchReferenceWithAPartialBatch) {
   EXPECT_EQ(top1(out), top1(ref));
 }
 
+TEST_P(Conformance, AccuracyCheckPassesTheFp32GateAtTheCasesBatch) {
+  auto m = Model::load(GetParam().framework, GetParam().file, params());
+  RunRecord r;
+  r.precision = "fp32";
+  check_accuracy(m, GetParam().file, RunConfig{}, r);  // the reference found by the file's path
+  EXPECT_EQ(r.accuracy_gate, "pass") << r.warnings;
+  ASSERT_TRUE(r.accuracy_cosine && r.accuracy_max_rel_error && r.accuracy_top1_agreement)
+      << r.warnings;
+  EXPECT_GE(*r.accuracy_cosine, 0.9999);
+  EXPECT_LE(*r.accuracy_max_rel_error, 1e-4);
+  EXPECT_EQ(*r.accuracy_top1_agreement, 1.0);
+  EXPECT_FALSE(r.accuracy_top1) << "random-weight models have no labelled set";
+}
+
 TEST_P(Conformance, BatchSizeDoesNotChangeResults) {
   if (!GetParam().dynamic_batch) GTEST_SKIP() << "fixed-batch file: one batch size only";
   Params one = params(), four = params();
@@ -175,6 +194,35 @@ INSTANTIATE_TEST_SUITE_P(Registry, Conformance, ::testing::ValuesIn(cases()), ca
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(Conformance);
 
 // Every pair of frameworks gives the same logits on the same inputs.
+// The pretrained PaddleOCR text-direction classifier (tools/ppocr_zoo.py): through the runner's
+// check, ONNX Runtime's C++ adapter scores the rendered labelled set as the zoo tool measured it
+// with ONNX Runtime's Python package, far above chance (0.5), and passes the fp32 gate.
+TEST(Conformance, PretrainedClassifierScoresItsLabelledSetAsMeasuredByTheZooTool) {
+  const auto has = [](std::string_view name) {
+    const auto table = backend_table();
+    return std::any_of(table.begin(), table.end(), [&](const auto& e) { return e.name == name; });
+  };
+  if (!has("onnxruntime")) GTEST_SKIP() << "onnxruntime is not built into this binary";
+  const auto file = model_file("ppocr_cls", "ppocr_cls.onnx");
+  const auto manifest = nlohmann::json::parse(std::ifstream(models_dir() / "manifest.json"));
+  ASSERT_TRUE(manifest["models"].contains("ppocr_cls"))
+      << "run .deps/venv-accuracy/bin/python tools/ppocr_zoo.py";
+  const double python_top1 = manifest["models"]["ppocr_cls"]["accuracy_top1_onnxruntime"];
+  for (const int batch : {1, 16}) {
+    Params p;
+    p.batch_size = batch;
+    p.threads = 2;
+    auto m = Model::load("onnxruntime", file, p);
+    RunRecord r;
+    r.precision = "fp32";
+    check_accuracy(m, file, RunConfig{}, r);
+    EXPECT_EQ(r.accuracy_gate, "pass") << r.warnings;
+    ASSERT_TRUE(r.accuracy_top1) << r.warnings;
+    EXPECT_NEAR(*r.accuracy_top1, python_top1, 1.0 / 256) << "batch " << batch;
+    EXPECT_GT(*r.accuracy_top1, 0.9) << "batch " << batch;
+  }
+}
+
 TEST(Conformance, FrameworksAgreeWithEachOther) {
   for (const auto& model : kModels) {
     std::vector<std::pair<std::string, Tensor>> outputs;

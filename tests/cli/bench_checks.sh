@@ -16,7 +16,7 @@ case "$check" in
 import json, sys
 doc = json.load(open(sys.argv[1]))
 r = doc["record"]
-assert doc["schema_version"] == 2
+assert doc["schema_version"] == 3
 assert r["status"] == "ok" and r["repeats"] == 2 and r["throughput_ci95_low"] is not None
 assert r["energy_j"] is None or r["energy_j"] > 0          # null = not measured, never a fake zero
 assert len(doc["latencies_ms"]) == r["queries_completed"]
