@@ -36,8 +36,8 @@
   const byModel = (rows, m) => rows.filter((p) => modelName(p) === m);
 
   // Every string from the database (model names, paths, settings, error messages) reaches the page
-  // as text (textContent), never as markup: a model label such as "<img src=x onerror=...>" is
-  // shown, not run. No innerHTML anywhere in this file.
+  // as text (textContent), never as markup: a model label holding an image tag with an onerror
+  // handler is shown, not run. No innerHTML anywhere in this file (tests/report checks the page).
   function el(tag, text, attrs) {
     const e = document.createElement(tag);
     if (text != null) e.textContent = String(text);

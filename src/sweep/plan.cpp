@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -58,8 +59,8 @@ std::vector<long long> int_list(const std::filesystem::path& path, const YAML::N
     }
     if (out.back() > max) {
       PlanError(path, node)
-          .fail(field, "'" + text + "' is above the limit; valid: " + std::to_string(min) +
-                           " to " + std::to_string(max));
+          .fail(field, "'" + text + "' is above the limit; valid: " + std::to_string(min) + " to " +
+                           std::to_string(max));
     }
   }
   return out;
@@ -383,12 +384,13 @@ Plan load_plan(const std::filesystem::path& path, const std::vector<std::string>
   // Counted before anything is expanded: a plan of millions of points would take the memory of
   // its expansion and weeks to run (an upper bound: exclude rules are not applied to the count).
   if (root["max_points"])
-    plan.max_points =
+    plan.max_points = static_cast<std::uint64_t>(
         int_list(path, root["max_points"], "max_points", 0, std::numeric_limits<long long>::max())
-            .front();
+            .front());
   std::uint64_t settings = 0;
   for (const auto& fw : fw_node) {
-    settings += settings_count(path, fw.second, fw.first.as<std::string>());
+    const auto n = settings_count(path, fw.second, fw.first.as<std::string>());
+    settings = settings + n < settings ? std::numeric_limits<std::uint64_t>::max() : settings + n;
   }
   const std::uint64_t upper =
       times(times(times(times(times(models.size(), settings), devices.size()), threads.size()),

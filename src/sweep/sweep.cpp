@@ -198,7 +198,7 @@ bool run_load_group(const std::vector<PlanPoint>& todo, const GroupLimits& limit
       }
     }
     pollfd fd{child.results_fd, POLLIN, 0};
-    const int ready = ::poll(&fd, 1, static_cast<int>(std::min(left, poll_ms)));
+    const int ready = ::poll(&fd, 1, static_cast<int>(std::min<long long>(left, poll_ms)));
     if (ready < 0 && errno == EINTR) continue;
     if (ready <= 0) continue;
     char chunk[65536];

@@ -12,10 +12,10 @@ function(hostile name rc pattern)
   set_tests_properties(cli.hostile_${name} PROPERTIES TIMEOUT 30 FIXTURES_REQUIRED hostile_inputs)
 endfunction()
 # predict ARGS...: predict on the fake backend writing the output the test checks is not left.
-macro(hostile_predict name rc pattern)
+function(hostile_predict name rc pattern)
   hostile(${name} ${rc} "${pattern}" predict --model m --framework fake ${ARGN}
           --output ${CLI_OUT}/hostile_${name}.npy)
-endmacro()
+endfunction()
 
 # .npy headers that lie: refused before anything is allocated from them.
 hostile_predict(npy_claims_too_much 2
@@ -53,20 +53,20 @@ if(INFBENCH_WITH_ONNXRUNTIME)
 endif()
 
 # Absurd numbers: bounded, the message names the flag and the valid range.
-macro(hostile_bench name pattern)
+function(hostile_bench name pattern)
   hostile(${name} 2 "${pattern}" bench --model m --framework fake --json ${CLI_OUT}/hostile_${name}.npy ${ARGN})
-endmacro()
+endfunction()
 hostile_bench(threads_100000 "threads 100000 is out of range; valid: 0 \\(one per CPU\\) to [0-9]+ \\(4 x this machine's logical CPUs, 16..1024\\)"
   --threads 100000)
 hostile_bench(batch_huge "batch_size 10000000 is above the limit; valid: 0 to 65536" --batch-size 10000000)
 hostile_bench(batch_negative "batch_size -3 must be >= 1" --batch-size -3)
-hostile_bench(duration_1e12 "--min-duration-s 1e\\+12 is out of range \\(plan key measure.min_duration_s\\); valid: 0 to 86400"
+hostile_bench(duration_1e12 "--min-duration-s 1000000000000 is out of range \\(plan key measure.min_duration_s\\); valid: 0 to 86400"
   --min-duration-s 1e12)
 hostile_bench(duration_negative "--min-duration-s -5 is out of range" --min-duration-s -5)
 hostile_bench(duration_nan "--min-duration-s nan is out of range" --min-duration-s nan)
 hostile_bench(max_duration_zero "--max-duration-s 0 is out of range \\(plan key measure.max_duration_s\\); valid: 0.001 to 86400"
   --max-duration-s 0)
-hostile_bench(warmup_huge "--warmup-s 1e\\+09 is out of range \\(plan key measure.warmup_s\\); valid: 0 to 3600" --warmup-s 1e9)
+hostile_bench(warmup_huge "--warmup-s 1000000000 is out of range \\(plan key measure.warmup_s\\); valid: 0 to 3600" --warmup-s 1e9)
 hostile_bench(warmup_queries_negative "--warmup-queries -1 is out of range" --warmup-queries -1)
 hostile_bench(repeat_huge "--repeat 100000 is out of range \\(plan key measure.repeat\\); valid: 1 to 1000" --repeat 100000)
 hostile_bench(repeat_zero "--repeat 0 is out of range" --repeat 0)
