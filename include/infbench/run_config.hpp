@@ -101,7 +101,7 @@ void visit_fields(Config& c, Visitor&& v) {
                 1000},
     c.repeat);
   v(ConfigField{"max_repeat_cv", "--max-repeat-cv",
-                "Repeats' throughput CV above this flags the point unstable", I::no, 1e-6, 100},
+                "Repeats' throughput CV above this flags the point unstable", I::no, 1e-12, 100},
     c.max_repeat_cv);
   v(ConfigField{"seed", "--seed", "Seed of samples and arrivals", I::yes, 0, 1.8446744073709552e19},
     c.seed);

@@ -118,9 +118,9 @@ Tensor read_npy(const std::filesystem::path& path) {
   if (!in) throw npy_error(path, "truncated header length");
   const std::uintmax_t header_start = static_cast<std::uintmax_t>(in.tellg());
   if (header_len > file_bytes - header_start) {
-    throw npy_error(path, "header length " + std::to_string(header_len) +
+    throw npy_error(path, "truncated header: its length " + std::to_string(header_len) +
                               " runs past the end of the " + std::to_string(file_bytes) +
-                              "-byte file (truncated? save it again with numpy.save)");
+                              "-byte file (save it again with numpy.save)");
   }
   if (header_len > (1U << 20)) throw npy_error(path, "oversized header (over 1 MiB)");
   std::string header(header_len, '\0');

@@ -27,7 +27,7 @@ hostile_predict(npy_negative_dim 2 "negative.npy: not a valid .npy file: bad sha
   --input ${H}/negative.npy)
 hostile_predict(npy_garbage_dim 2 "garbage.npy: not a valid .npy file: bad shape \\(4, x\\)"
   --input ${H}/garbage.npy)
-hostile_predict(npy_header_past_end 2 "header_past_end.npy: not a valid .npy file: header length 60000 runs past the end of the 100-byte file"
+hostile_predict(npy_header_past_end 2 "header_past_end.npy: not a valid .npy file: truncated header: its length 60000 runs past the end of the 100-byte file"
   --input ${H}/header_past_end.npy)
 # Paths that are not files: a FIFO must not block (TIMEOUT 30 fails a hang).
 hostile_predict(npy_directory 2 "a_directory.npy: is a directory; give the .npy file itself"
