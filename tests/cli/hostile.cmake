@@ -84,3 +84,7 @@ hostile(plan_repeat_huge 2 "measure: --repeat 5000 is out of range" sweep ${H}/m
 add_test(NAME cli.sweep_memory_limit
          COMMAND "${CMAKE_CURRENT_SOURCE_DIR}/sweep_memory_limit.sh" $<TARGET_FILE:infbench> "${CLI_OUT}")
 set_tests_properties(cli.sweep_memory_limit PROPERTIES LABELS "cli;sweep" TIMEOUT 120)
+
+# A number that does not fit its flag's type is a usage error: exit 2 like every invalid argument.
+hostile_bench(batch_not_an_int "Could not convert: --batch-size = 99999999999" --batch-size 99999999999)
+hostile_bench(threads_not_a_number "Could not convert: --threads = abc" --threads abc)
