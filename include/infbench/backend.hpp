@@ -49,6 +49,7 @@ struct BackendInfo {
   std::vector<std::string> optimization_levels;  // first one is the default
   bool cache = false;                            // supports an optimised-model cache in cache_dir
   bool needs_model_file = true;                  // false only for the fake backend
+  bool model_is_directory = false;               // the model is a folder (SavedModel), not a file
   // run_batch() also accepts inputs already in GPU memory (TensorView::device == params.device),
   // as the GPU pipeline stages them; the adapter then must not read them from the host.
   bool device_inputs = false;

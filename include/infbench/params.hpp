@@ -39,6 +39,15 @@ void visit_fields(P& p, Visitor&& v) {
 // Threads used when Params::threads is 0: one per logical CPU the process may run on.
 int default_thread_count();
 
+// Upper bounds of the common fields (validate_params, plan axes), so that a typo cannot start
+// 100000 threads or allocate a batch of a billion samples. Threads: 4 x the machine's logical
+// CPUs (oversubscription beyond that measures the OS scheduler, not the framework), at most 1024
+// and at least 16; the machine's count, not this process's affinity, so that an MPI rank pinned to
+// two cores may still ask for more. Batch: 65536 samples (64x the largest batch of the paper's
+// sweeps; int sizes stay far from overflow).
+int max_thread_count();
+constexpr int kMaxBatchSize = 65536;
+
 // Parses "key=value" (as given to --set); throws Error naming the text when '=' is missing.
 std::pair<std::string, std::string> parse_key_value(const std::string& text);
 

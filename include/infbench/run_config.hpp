@@ -59,6 +59,11 @@ struct ConfigField {
   std::string_view flag;  // bench command flag
   std::string_view help;
   Identity identity;
+  // Valid range, both ends included, checked by check_config() for the bench command and plans
+  // alike. The upper ends stop a typo (1e12 s, 100000 repeats) from running away for days; they are
+  // far above any useful setting (README "Bounds").
+  double min = 0;
+  double max = 0;
 };
 
 // The scalar settings of RunConfig, in one list. `v(field, member)` is called for each; Config is
@@ -67,47 +72,56 @@ template <class Config, class Visitor>
 requires std::same_as<std::remove_const_t<Config>, RunConfig>
 void visit_fields(Config& c, Visitor&& v) {
   using I = Identity;
-  v(ConfigField{"min_duration_s", "--min-duration-s", "Measured phase lasts at least this", I::yes},
+  v(ConfigField{"min_duration_s", "--min-duration-s", "Measured phase lasts at least this", I::yes,
+                0, 86400},
     c.min_duration_s);
   v(ConfigField{"min_queries", "--min-queries",
                 "...and completes at least this many queries (fewer than 30: stability not judged)",
-                I::yes},
+                I::yes, 1, 1e9},
     c.min_queries);
-  v(ConfigField{"max_duration_s", "--max-duration-s", "Hard stop of one measured phase", I::no},
+  v(ConfigField{"max_duration_s", "--max-duration-s", "Hard stop of one measured phase", I::no,
+                0.001, 86400},
     c.max_duration_s);
-  v(ConfigField{"warmup_s", "--warmup-s", "Warm-up lasts at least this", I::yes}, c.warmup_s);
-  v(ConfigField{"warmup_queries", "--warmup-queries", "...and at least this many queries", I::yes},
+  v(ConfigField{"warmup_s", "--warmup-s", "Warm-up lasts at least this", I::yes, 0, 3600},
+    c.warmup_s);
+  v(ConfigField{"warmup_queries", "--warmup-queries", "...and at least this many queries", I::yes,
+                0, 1e9},
     c.warmup_queries);
-  v(ConfigField{"samples_per_query", "--samples-per-query", "multi-stream query size", I::yes},
+  v(ConfigField{"samples_per_query", "--samples-per-query", "multi-stream query size", I::yes, 1,
+                65536},
     c.samples_per_query);
-  v(ConfigField{"target_qps", "--target-qps", "server: Poisson arrival rate", I::yes},
+  v(ConfigField{"target_qps", "--target-qps", "server: Poisson arrival rate", I::yes, 0, 1e7},
     c.target_qps);
   v(ConfigField{"latency_bound_ms", "--latency-bound-ms", "server: p99 bound for a VALID run",
-                I::yes},
+                I::yes, 0, 3.6e6},
     c.latency_bound_ms);
   v(ConfigField{"find_peak", "--find-peak", "server: search the highest QPS meeting the bound",
-                I::when_not_default},
+                I::when_not_default, 0, 1},
     c.find_peak);
   v(ConfigField{"peak_step_duration_s", "--peak-step-s", "server --find-peak: seconds per step",
-                I::when_not_default},
+                I::when_not_default, 0.001, 3600},
     c.peak_step_duration_s);
-  v(ConfigField{"repeat", "--repeat", "Measured phases (>= 2 gives 95% CIs and a CV)", I::yes},
+  v(ConfigField{"repeat", "--repeat", "Measured phases (>= 2 gives 95% CIs and a CV)", I::yes, 1,
+                1000},
     c.repeat);
   v(ConfigField{"max_repeat_cv", "--max-repeat-cv",
-                "Repeats' throughput CV above this flags the point unstable", I::no},
+                "Repeats' throughput CV above this flags the point unstable", I::no, 1e-12, 100},
     c.max_repeat_cv);
-  v(ConfigField{"seed", "--seed", "Seed of samples and arrivals", I::yes}, c.seed);
-  v(ConfigField{"pool_samples", "--pool-samples", "Random samples held in memory", I::no},
+  v(ConfigField{"seed", "--seed", "Seed of samples and arrivals", I::yes, 0, 1.8446744073709552e19},
+    c.seed);
+  v(ConfigField{"pool_samples", "--pool-samples", "Random samples held in memory", I::no, 1,
+                100000},
     c.pool_samples);
-  v(ConfigField{"overlap", "--overlap", "Prepare batches while the framework computes", I::yes},
+  v(ConfigField{"overlap", "--overlap", "Prepare batches while the framework computes", I::yes, 0,
+                1},
     c.overlap);
   v(ConfigField{"prep_us_per_sample", "--prep-us-per-sample",
-                "Synthetic preparation cost per sample (pipeline experiments)",
-                I::when_not_default},
+                "Synthetic preparation cost per sample (pipeline experiments)", I::when_not_default,
+                0, 1e6},
     c.prep_us_per_sample);
   v(ConfigField{"idle_power_s", "--idle-power-s",
                 "Idle power baseline: seconds, once per device at the start (0 = not measured)",
-                I::no},
+                I::no, 0, 3600},
     c.idle_power_s);
   v(ConfigField{"accuracy_check", "--accuracy-check",
                 "Compare outputs with the fp32 reference and gate the point (docs/metrics.md)",
@@ -120,5 +134,7 @@ std::string config_field_names();
 
 // Throws Error(invalid_argument) naming the setting when a value is out of range.
 void check_config(const RunConfig& config);
+// Only the ranges of the fields (ConfigField::min/max), without the checks that need the scenario.
+void check_config_ranges(const RunConfig& config);
 
 }  // namespace infbench

@@ -13,9 +13,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace infbench {
 namespace {
@@ -94,6 +96,12 @@ class FakeBackend final : public Backend {
          "0",
          {},
          true},
+        {"alloc_mb",
+         "MiB allocated and touched by every batch and kept until unload: a point whose memory "
+         "runs away, for tests of the sweep's memory limit",
+         "0",
+         {},
+         true},
     };
     info.notes = "for harness tests; computes y = (k+1) * sum(sample)";
     // Tests of multi-device code (data-parallel predict) need devices on machines without a GPU:
@@ -118,6 +126,8 @@ class FakeBackend final : public Backend {
     fault_at_batch_ = option_int(params, "fault_at_batch", 0);
     const auto fault = params.options.find("fault");
     fault_ = fault == params.options.end() ? "throw" : fault->second;
+    alloc_mb_ = option_int(params, "alloc_mb", 0);
+    held_.clear();
     const int features = option_int(params, "features", 4);
     const int inputs = option_int(params, "inputs", 1);
     if (features < 1) throw Error(ErrorKind::invalid_argument, "option features must be >= 1");
@@ -155,6 +165,10 @@ class FakeBackend final : public Backend {
       if (fault_ == "hang") std::this_thread::sleep_for(std::chrono::hours(24));
       throw Error(ErrorKind::framework, "fake backend failed on batch " + std::to_string(batches_) +
                                             " as asked (fault_at_batch)");
+    }
+    if (alloc_mb_ > 0) {
+      // Filled with a non-zero byte so that every page is resident, not just reserved.
+      held_.emplace_back(static_cast<std::size_t>(alloc_mb_) << 20, std::uint8_t{1});
     }
     const auto rows = inputs.front().batch();
     wait_precisely(
@@ -195,6 +209,8 @@ class FakeBackend final : public Backend {
   int fault_at_batch_ = 0;
   std::string fault_;
   int batches_ = 0;
+  int alloc_mb_ = 0;
+  std::vector<std::vector<std::uint8_t>> held_;  // alloc_mb per batch so far
 };
 
 }  // namespace

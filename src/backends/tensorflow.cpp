@@ -445,6 +445,7 @@ class TensorFlowBackend final : public Backend {
     const Api* api = loaded_api.load();
     info.framework_version = api != nullptr ? api->TF_Version() : INFBENCH_TENSORFLOW_VERSION;
     info.model_format = ".tf (SavedModel directory)";
+    info.model_is_directory = true;
     info.zoo_files = {"tf_savedmodel"};
     info.precisions = {"fp32"};
     info.optimization_levels = {"grappler", "none"};

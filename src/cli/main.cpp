@@ -41,7 +41,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // CLI11's own codes (104 for a value that does not convert, 105-111 for others) become the
+    // documented 2 (invalid argument); --help and --version stay 0.
+    return app.exit(e) == 0 ? 0 : 2;
   } catch (const infbench::Error& e) {
     fmt::print(stderr, "infbench: error: {}\n", e.what());
     return exit_code(e.kind());

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "batch_plan.hpp"
+#include "input_file.hpp"
 #include "pipeline.hpp"
 #include "sample_pool.hpp"
 
@@ -110,9 +111,16 @@ void validate_params(const Params& params, const BackendInfo& info) {
                 "batch_size " + std::to_string(params.batch_size) +
                     " must be >= 1 (or 0: the model's fixed batch, else 1)");
   }
-  if (params.threads < 0) {
-    throw Error(ErrorKind::invalid_argument,
-                "threads " + std::to_string(params.threads) + " must be >= 0 (0 = one per CPU)");
+  if (params.batch_size > kMaxBatchSize) {
+    throw Error(ErrorKind::invalid_argument, "batch_size " + std::to_string(params.batch_size) +
+                                                 " is above the limit; valid: 0 to " +
+                                                 std::to_string(kMaxBatchSize));
+  }
+  if (params.threads < 0 || params.threads > max_thread_count()) {
+    throw Error(ErrorKind::invalid_argument, "threads " + std::to_string(params.threads) +
+                                                 " is out of range; valid: 0 (one per CPU) to " +
+                                                 std::to_string(max_thread_count()) +
+                                                 " (4 x this machine's logical CPUs, 16..1024)");
   }
   if (params.device < -1) {
     throw Error(ErrorKind::invalid_argument, "device " + std::to_string(params.device) +
@@ -168,11 +176,10 @@ Model Model::load(std::unique_ptr<Backend> backend, const std::filesystem::path&
   model.requested_ = params;
   validate_params(params, model.info_);
   if (model.info_.needs_model_file) {
-    std::error_code ec;
-    // A file, or a folder for folder formats (TensorFlow's SavedModel).
-    if (!std::filesystem::exists(path, ec)) {
-      throw Error(ErrorKind::not_found, path.string() + ": model file not found");
-    }
+    // A file, or a folder for folder formats (TensorFlow's SavedModel); never a FIFO (the
+    // framework would block reading it), a device or a symbolic link loop.
+    check_input_path(path, "model file",
+                     model.info_.model_is_directory ? PathKind::directory : PathKind::file);
   }
   PhaseTimer timer;
   Params backend_params = params;

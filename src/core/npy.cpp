@@ -3,10 +3,13 @@
 #include <array>
 #include <cstring>
 #include <fstream>
+#include <limits>
+#include <optional>
 #include <regex>
 #include <system_error>
 
 #include "atomic_file.hpp"
+#include "input_file.hpp"
 
 namespace infbench {
 namespace {
@@ -66,7 +69,7 @@ Shape parse_shape(const std::string& tuple, const std::filesystem::path& path) {
         if (used != item.size() || v < 0) throw std::invalid_argument(item);
         shape.push_back(v);
       } catch (const std::exception&) {
-        throw npy_error(path, "bad shape " + tuple);
+        throw npy_error(path, "bad shape " + tuple + ": dimensions must be integers >= 0");
       }
     }
     if (comma == std::string::npos) break;
@@ -75,11 +78,26 @@ Shape parse_shape(const std::string& tuple, const std::filesystem::path& path) {
   return shape;
 }
 
+// Bytes the data of `shape` takes, or nullopt when the count does not fit in 63 bits (a header
+// such as (2**40, 2**40) must be refused before anything is allocated from it).
+std::optional<std::uint64_t> data_bytes(const Shape& shape, std::size_t element_size) {
+  constexpr auto kMax = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  std::uint64_t bytes = element_size;
+  for (const auto d : shape) {
+    const auto dim = static_cast<std::uint64_t>(d);
+    if (dim != 0 && bytes > kMax / dim) return std::nullopt;
+    bytes *= dim;
+  }
+  return bytes;
+}
+
 }  // namespace
 
 Tensor read_npy(const std::filesystem::path& path) {
+  // Not a FIFO (would block), directory or link loop; the size bounds every length read below.
+  const std::uintmax_t file_bytes = input_file_size(path, ".npy file");
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorKind::not_found, path.string() + ": cannot open for reading");
+  if (!in) throw Error(ErrorKind::io, path.string() + ": cannot open for reading (permissions?)");
   std::array<char, 8> preamble{};
   if (!in.read(preamble.data(), preamble.size()) ||
       !std::equal(kMagic.begin(), kMagic.end(), preamble.begin())) {
@@ -98,7 +116,14 @@ Tensor read_npy(const std::filesystem::path& path) {
   } else {
     throw npy_error(path, "unsupported format version " + std::to_string(major));
   }
-  if (!in || header_len > (1U << 20)) throw npy_error(path, "truncated or oversized header");
+  if (!in) throw npy_error(path, "truncated header length");
+  const std::uintmax_t header_start = static_cast<std::uintmax_t>(in.tellg());
+  if (header_len > file_bytes - header_start) {
+    throw npy_error(path, "truncated header: its length " + std::to_string(header_len) +
+                              " runs past the end of the " + std::to_string(file_bytes) +
+                              "-byte file (save it again with numpy.save)");
+  }
+  if (header_len > (1U << 20)) throw npy_error(path, "oversized header (over 1 MiB)");
   std::string header(header_len, '\0');
   if (!in.read(header.data(), header_len)) throw npy_error(path, "truncated header");
 
@@ -121,14 +146,24 @@ Tensor read_npy(const std::filesystem::path& path) {
                   "' unsupported (float32, float16, bfloat16, float64, int64, int32, int8, uint8, "
                   "bool, little-endian)");
   }
+  // The header's claim is checked against the file before allocating anything from it.
+  const auto needed = data_bytes(shape, dtype_size(row->dtype));
+  if (!needed) {
+    throw npy_error(path, "shape " + shape_text + " has more elements than 64-bit sizes can count");
+  }
+  const std::uintmax_t held = file_bytes - header_start - header_len;
+  if (*needed > held) {
+    throw npy_error(path, "truncated data: shape " + to_string(shape) + " needs " +
+                              std::to_string(*needed) + " bytes, the file holds " +
+                              std::to_string(held) + " after the header");
+  }
+  if (*needed < held) {
+    throw npy_error(path, "trailing bytes after the data of shape " + to_string(shape));
+  }
   Tensor tensor(row->dtype, shape);
   if (!in.read(reinterpret_cast<char*>(tensor.data()),
                static_cast<std::streamsize>(tensor.byte_size()))) {
-    throw npy_error(path, "truncated data: shape " + to_string(shape) + " needs " +
-                              std::to_string(tensor.byte_size()) + " bytes");
-  }
-  if (in.peek() != std::char_traits<char>::eof()) {
-    throw npy_error(path, "trailing bytes after the data of shape " + to_string(shape));
+    throw Error(ErrorKind::io, path.string() + ": read failed (file changed while reading?)");
   }
   return tensor;
 }

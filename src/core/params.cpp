@@ -16,6 +16,11 @@ int default_thread_count() {
   return std::max(1U, std::thread::hardware_concurrency());
 }
 
+int max_thread_count() {
+  const int logical = static_cast<int>(std::thread::hardware_concurrency());
+  return std::clamp(4 * std::max(logical, default_thread_count()), 16, 1024);
+}
+
 std::pair<std::string, std::string> parse_key_value(const std::string& text) {
   const auto eq = text.find('=');
   if (eq == std::string::npos || eq == 0) {

@@ -1,5 +1,7 @@
 #include "infbench/run_config.hpp"
 
+#include <fmt/core.h>
+
 #include <array>
 
 #include "infbench/error.hpp"
@@ -43,17 +45,20 @@ std::string config_field_names() {
   return names;
 }
 
+void check_config_ranges(const RunConfig& c) {
+  auto bad = [](const std::string& what) { throw Error(ErrorKind::invalid_argument, what); };
+  // Every field against its range from the one list; NaN fails both comparisons.
+  visit_fields(c, [&](const ConfigField& f, const auto& member) {
+    const auto value = static_cast<double>(member);
+    if (value >= f.min && value <= f.max) return;
+    bad(fmt::format("{} {} is out of range (plan key measure.{}); valid: {} to {}", f.flag, member,
+                    f.name, f.min, f.max));
+  });
+}
+
 void check_config(const RunConfig& c) {
   auto bad = [](const std::string& what) { throw Error(ErrorKind::invalid_argument, what); };
-  if (c.min_duration_s < 0 || c.max_duration_s <= 0 || c.warmup_s < 0) {
-    bad("durations must be >= 0 (--min-duration-s, --warmup-s) and --max-duration-s > 0");
-  }
-  if (c.min_queries < 1) bad("--min-queries must be >= 1");
-  if (c.repeat < 1) bad("--repeat must be >= 1");
-  if (c.max_repeat_cv <= 0) bad("--max-repeat-cv must be > 0 (e.g. 0.03)");
-  if (c.pool_samples < 1) bad("--pool-samples must be >= 1");
-  if (c.samples_per_query < 1) bad("--samples-per-query must be >= 1");
-  if (c.peak_step_duration_s <= 0) bad("--peak-step-s must be > 0");
+  check_config_ranges(c);
   if (c.scenario == Scenario::server) {
     if (c.find_peak && c.latency_bound_ms <= 0) bad("--find-peak needs --latency-bound-ms > 0");
     if (!c.find_peak && c.target_qps <= 0)

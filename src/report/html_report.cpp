@@ -10,12 +10,32 @@
 namespace infbench {
 namespace {
 
-// JSON inside a <script> element: "</" must not appear literally.
-std::string script_safe(std::string text) {
-  for (std::size_t at = text.find("</"); at != std::string::npos; at = text.find("</", at + 2)) {
-    text.replace(at, 2, "<\\/");
+// JSON inside a <script> element. The HTML parser ends the element at any "</script" and changes
+// state at "<!--", whatever JSON thinks is a string, so no '<' may appear literally ("\u003c",
+// which JSON.parse and JavaScript read back as '<'); '>' and '&' likewise, for parsers that
+// treat them specially. U+2028/U+2029 are valid in JSON strings but were line terminators in
+// JavaScript string literals before ES2019. JSON has no '<', '>', '&' outside strings, so every
+// occurrence can be replaced.
+std::string script_safe(const std::string& json) {
+  std::string out;
+  out.reserve(json.size());
+  for (std::size_t i = 0; i < json.size(); ++i) {
+    const char c = json[i];
+    if (c == '<') {
+      out += "\\u003c";
+    } else if (c == '>') {
+      out += "\\u003e";
+    } else if (c == '&') {
+      out += "\\u0026";
+    } else if (c == '\xE2' && i + 2 < json.size() && json[i + 1] == '\x80' &&
+               (json[i + 2] == '\xA8' || json[i + 2] == '\xA9')) {
+      out += json[i + 2] == '\xA8' ? "\\u2028" : "\\u2029";  // UTF-8 E2 80 A8 / A9
+      i += 2;
+    } else {
+      out += c;
+    }
   }
-  return text;
+  return out;
 }
 
 constexpr const char* kStyle = R"(
@@ -55,7 +75,10 @@ std::filesystem::path write_html_report(ResultStore& store, std::optional<std::i
                                {"hosts", store.host_rows(run)},
                                {"points", store.point_rows(run)},
                                {"studies", studies}};
-  write_file_atomically(out_dir / "data.json", data.dump(1));
+  // Invalid UTF-8 in a stored string (a model path, a framework message) is shown as U+FFFD
+  // instead of failing the whole report.
+  constexpr auto kReplace = nlohmann::json::error_handler_t::replace;
+  write_file_atomically(out_dir / "data.json", data.dump(1, ' ', false, kReplace));
   std::string html =
       "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
       "<title>infbench report</title><style>";
@@ -67,7 +90,7 @@ std::filesystem::path write_html_report(ResultStore& store, std::optional<std::i
   html += "<script>/* Chart.js (MIT), inlined so the page works offline */\n";
   html += kChartJs;
   html += "\n</script>\n<script>window.INFBENCH = ";
-  html += script_safe(data.dump());
+  html += script_safe(data.dump(-1, ' ', false, kReplace));
   html += ";</script>\n<script>\n";
   html += kReportJs;
   html += "\n</script>\n</body></html>\n";

@@ -35,9 +35,19 @@
   function modelName(p) { const req = JSON.parse(p.requested_json || '{}'); return req.model || p.model; }
   const byModel = (rows, m) => rows.filter((p) => modelName(p) === m);
 
+  // Every string from the database (model names, paths, settings, error messages) reaches the page
+  // as text (textContent), never as markup: a model label holding an image tag with an onerror
+  // handler is shown, not run. No innerHTML anywhere in this file (tests/report checks the page).
+  function el(tag, text, attrs) {
+    const e = document.createElement(tag);
+    if (text != null) e.textContent = String(text);
+    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+    return e;
+  }
   function section(title, note) {
     const s = document.createElement('section');
-    s.innerHTML = `<h2>${title}</h2>` + (note ? `<p class="note">${note}</p>` : '');
+    s.appendChild(el('h2', title));
+    if (note) s.appendChild(el('p', note, { class: 'note' }));
     document.getElementById('content').appendChild(s);
     return s;
   }
@@ -54,11 +64,33 @@
     rendered += 1;
     box.dataset.rendered = '1';
   }
-  function table(parent, header, rows) {
+  // A cell is a value (shown as text), null ("not measured"), an array (one line per item) or
+  // { text, style, header } (heat-map cells, row headers).
+  function cell(c, tag) {
+    if (c != null && typeof c === 'object' && !Array.isArray(c)) {
+      const e = cell(c.text, c.header ? 'th' : tag);
+      if (c.style) e.setAttribute('style', c.style);
+      return e;
+    }
+    const e = document.createElement(tag);
+    if (c == null) e.appendChild(el('i', 'not measured'));
+    else if (Array.isArray(c)) c.forEach((line, i) => { if (i) e.appendChild(document.createElement('br')); e.appendChild(document.createTextNode(String(line))); });
+    else e.textContent = String(c);
+    return e;
+  }
+  function table(parent, header, rows, caption) {
     const t = document.createElement('table');
-    t.innerHTML = '<tr>' + header.map((h) => `<th>${h}</th>`).join('') + '</tr>' +
-      rows.map((r) => '<tr>' + r.map((c) => `<td>${c == null ? '<i>not measured</i>' : c}</td>`).join('') + '</tr>').join('');
+    if (caption) t.appendChild(el('caption', caption));
+    const head = document.createElement('tr');
+    for (const h of header) head.appendChild(cell(h, 'th'));
+    t.appendChild(head);
+    for (const r of rows) {
+      const tr = document.createElement('tr');
+      for (const c of r) tr.appendChild(cell(c, 'td'));
+      t.appendChild(tr);
+    }
     parent.appendChild(t);
+    return t;
   }
   const fmt = (v, d = 2) => (v == null ? null : Number(v).toFixed(d));
 
@@ -215,14 +247,13 @@
         const inf = b.interference;
         if (!inf || inf.error) continue;
         const names = s.members.map((m) => m.name);
-        const t = document.createElement('table');
-        t.className = 'heatmap';
-        t.innerHTML = `<caption>Interference at batch ${b.batch_size} (slowdown, 1.00x = none)</caption><tr><th>member</th><th>alone samples/s</th>` + names.map((n) => `<th>with ${n}</th>`).join('') + '<th>with all</th><th>RSS added MiB</th></tr>' +
-          names.map((n, i) => `<tr><th>${n}</th><td>${fmt(inf.alone_samples_per_s[n])}</td>` + [...names, 'all'].map((o) => {
+        const t = table(se, ['member', 'alone samples/s', ...names.map((n) => `with ${n}`), 'with all', 'RSS added MiB'],
+          names.map((n, i) => [{ text: n, header: true }, fmt(inf.alone_samples_per_s[n]), ...[...names, 'all'].map((o) => {
             const v = o === n ? null : (inf.slowdown[n] || {})[o];
-            return `<td style="${heat(v)}">${v == null ? '-' : fmt(v) + 'x'}</td>`;
-          }).join('') + `<td>${fmt(mib(inf.threads_per_member[i].rss_added_bytes), 1)}</td></tr>`).join('');
-        se.appendChild(t);
+            return { text: v == null ? '-' : fmt(v) + 'x', style: heat(v) };
+          }), fmt(mib(inf.threads_per_member[i].rss_added_bytes), 1)]),
+          `Interference at batch ${b.batch_size} (slowdown, 1.00x = none)`);
+        t.className = 'heatmap';
         rendered += 1;
       }
       if (s.accuracy) {
@@ -276,7 +307,7 @@
   // Runs and their environments.
   const s9 = section('Runs and environment');
   table(s9, ['run', 'plan', 'host', 'started', 'ended', 'status', 'points', 'environment'], data.runs.map((r) => [r.run_id, r.plan_name, r.host, r.started_at, r.ended_at, r.status, r.points,
-    Object.entries(JSON.parse(r.environment_json || '{}')).map(([k, v]) => `${k}: ${v}`).join('<br>')]));
+    Object.entries(JSON.parse(r.environment_json || '{}')).map(([k, v]) => `${k}: ${v}`)]));
 
   document.body.dataset.chartsRendered = String(rendered);
   document.body.dataset.errors = errors.join(' | ');

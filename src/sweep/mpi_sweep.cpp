@@ -2,7 +2,7 @@
 //
 // Messages are JSON text. Workers send to rank 0 with tag kToRank0, rank 0 answers with kToWorker:
 //   worker -> 0 : hello {host, pid, placement, problem, environment}
-//   0 -> worker : unit {points, timeout_s} | stop
+//   0 -> worker : unit {points, timeout_s, memory_limit_mib} | stop
 //   worker -> 0 : phase {point, phase} | result {point, device_used, result} | done
 // A worker rank runs each unit (a load group) with run_load_group(), the single-process sweep's
 // own code: a forked `sweep-worker`, its time limit, and crashes turned into failed points.
@@ -180,7 +180,9 @@ bool work(int rank, const Placement& placement, const SweepOptions& options,
       points.push_back(std::move(point));
     }
     ForwardSink sink;
-    if (!run_load_group(points, message->at("timeout_s").get<double>(), log, sink)) return false;
+    const GroupLimits limits{message->at("timeout_s").get<double>(),
+                             message->value("memory_limit_mib", std::int64_t{0})};
+    if (!run_load_group(points, limits, log, sink)) return false;
     send({{"type", "done"}}, 0, kToRank0);
   }
   return false;  // stopped by a signal: the launcher is ending the job
@@ -304,7 +306,11 @@ class Coordinator {
   void dispatch(Worker& w, const LoadGroup& group) {
     nlohmann::json points = nlohmann::json::array();
     for (const auto& p : group.points) points.push_back(point_to_json(p));
-    send({{"type", "unit"}, {"points", points}, {"timeout_s", plan_.timeout_s}}, w.rank, kToWorker);
+    send({{"type", "unit"},
+          {"points", points},
+          {"timeout_s", plan_.timeout_s},
+          {"memory_limit_mib", plan_.memory_limit_mib}},
+         w.rank, kToWorker);
     w.busy = true;
     w.unit = group.points;
     w.phase_of.clear();

@@ -2,8 +2,10 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -11,6 +13,7 @@
 #include <type_traits>
 
 #include "../core/file_key.hpp"
+#include "../core/input_file.hpp"
 #include "../core/yaml_error.hpp"
 #include "../core/zoo_manifest.hpp"
 #include "infbench/registry.hpp"
@@ -19,9 +22,10 @@ namespace infbench {
 namespace {
 
 // Fields of a plan file; anything else is refused (typos must not silently do nothing).
-const std::set<std::string> kTopKeys = {"name",        "models_dir", "models",  "frameworks",
-                                        "batch_sizes", "devices",    "threads", "scenarios",
-                                        "measure",     "timeout_s",  "exclude"};
+const std::set<std::string> kTopKeys = {
+    "name",    "models_dir", "models",          "frameworks", "batch_sizes",
+    "devices", "threads",    "scenarios",       "measure",    "timeout_s",
+    "exclude", "max_points", "memory_limit_mib"};
 // Settings a framework entry may list that are Params fields; other keys are framework options.
 const std::set<std::string> kParamKeys = {"optimization", "precision", "cache_dir", "file"};
 
@@ -41,7 +45,7 @@ std::vector<std::string> scalar_list(const std::filesystem::path& path, const YA
 }
 
 std::vector<long long> int_list(const std::filesystem::path& path, const YAML::Node& node,
-                                const std::string& field, long long min) {
+                                const std::string& field, long long min, long long max) {
   std::vector<long long> out;
   for (const auto& text : scalar_list(path, node, field)) {
     try {
@@ -52,6 +56,11 @@ std::vector<long long> int_list(const std::filesystem::path& path, const YAML::N
     } catch (const std::exception&) {
       PlanError(path, node)
           .fail(field, "'" + text + "' is not an integer >= " + std::to_string(min));
+    }
+    if (out.back() > max) {
+      PlanError(path, node)
+          .fail(field, "'" + text + "' is above the limit; valid: " + std::to_string(min) + " to " +
+                           std::to_string(max));
     }
   }
   return out;
@@ -86,8 +95,9 @@ void read_setting(const std::filesystem::path& path, const YAML::Node& node,
   } else {
     const double v = number(path, node, field);
     if constexpr (std::is_integral_v<T>) {
-      if (v != std::floor(v) || v < 0)
-        PlanError(path, node).fail(field, "expected an integer >= 0");
+      // Out of T's range the conversion below would be undefined: refused first.
+      if (v != std::floor(v) || v < 0 || v >= static_cast<double>(std::numeric_limits<T>::max()))
+        PlanError(path, node).fail(field, "expected an integer >= 0 (and within range)");
     }
     into = static_cast<T>(v);
   }
@@ -110,7 +120,31 @@ RunConfig read_measure(const std::filesystem::path& path, const YAML::Node& node
           .fail("measure." + key, "unknown setting; valid: " + config_field_names());
     }
   }
+  try {
+    check_config_ranges(c);
+  } catch (const Error& e) {
+    PlanError(path, node).fail("measure", e.what());
+  }
   return c;
+}
+
+// a x b, saturating instead of wrapping: only compared with a limit.
+std::uint64_t times(std::uint64_t a, std::uint64_t b) {
+  if (a != 0 && b > std::numeric_limits<std::uint64_t>::max() / a)
+    return std::numeric_limits<std::uint64_t>::max();
+  return a * b;
+}
+
+// How many combinations settings_grid() would build, without building them.
+std::uint64_t settings_count(const std::filesystem::path& path, const YAML::Node& node,
+                             const std::string& framework) {
+  if (!node || node.IsNull() || !node.IsMap()) return 1;  // settings_grid() reports a bad node
+  std::uint64_t n = 1;
+  for (const auto& kv : node) {
+    const auto key = kv.first.as<std::string>();
+    n = times(n, scalar_list(path, kv.second, "frameworks." + framework + "." + key).size());
+  }
+  return n;
 }
 
 // Cartesian product of a framework's settings axes, in file order.
@@ -257,7 +291,19 @@ std::size_t Plan::point_count() const {
   return n;
 }
 
+std::int64_t default_memory_limit_mib() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  std::int64_t kib = 0;
+  while (meminfo >> key >> kib) {
+    if (key == "MemTotal:") return kib * 3 / 4 / 1024;
+    meminfo.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+  }
+  return 0;  // unknown: no limit
+}
+
 Plan load_plan(const std::filesystem::path& path, const std::vector<std::string>& overrides) {
+  check_input_path(path, "plan file");  // a FIFO would block the read below
   std::ifstream in(path);
   if (!in) throw Error(ErrorKind::not_found, path.string() + ": plan file not found");
   return parse_plan(std::string(std::istreambuf_iterator<char>(in), {}), path, overrides);
@@ -284,14 +330,24 @@ Plan parse_plan(const std::string& text, const std::filesystem::path& path,
       PlanError(path, kv.first)
           .fail(key,
                 "unknown field; valid: name, models_dir, models, frameworks, batch_sizes, "
-                "devices, threads, scenarios, measure, timeout_s, exclude");
+                "devices, threads, scenarios, measure, timeout_s, exclude, max_points, "
+                "memory_limit_mib");
     }
   }
   for (const char* required : {"models", "frameworks", "batch_sizes"}) {
     if (!root[required]) PlanError(path, root).fail(required, "missing (required)");
   }
   plan.name = root["name"] ? root["name"].as<std::string>() : path.stem().string();
-  if (root["timeout_s"]) plan.timeout_s = number(path, root["timeout_s"], "timeout_s");
+  if (root["timeout_s"]) {
+    plan.timeout_s = number(path, root["timeout_s"], "timeout_s");
+    if (!(plan.timeout_s > 0 && plan.timeout_s <= 604800))
+      PlanError(path, root["timeout_s"]).fail("timeout_s", "valid: above 0 to 604800 (a week)");
+  }
+  plan.memory_limit_mib = root["memory_limit_mib"]
+                              ? int_list(path, root["memory_limit_mib"], "memory_limit_mib", 0,
+                                         std::numeric_limits<long long>::max())
+                                    .front()
+                              : default_memory_limit_mib();
 
   std::filesystem::path zoo_dir =
       root["models_dir"] ? std::filesystem::path(root["models_dir"].as<std::string>()) : "models";
@@ -300,11 +356,12 @@ Plan parse_plan(const std::string& text, const std::filesystem::path& path,
   const Zoo zoo(zoo_dir);
 
   const auto models = scalar_list(path, root["models"], "models");
-  const auto batches = int_list(path, root["batch_sizes"], "batch_sizes", 1);
-  const auto devices =
-      root["devices"] ? int_list(path, root["devices"], "devices", -1) : std::vector<long long>{-1};
-  const auto threads =
-      root["threads"] ? int_list(path, root["threads"], "threads", 0) : std::vector<long long>{0};
+  const auto batches = int_list(path, root["batch_sizes"], "batch_sizes", 1, kMaxBatchSize);
+  const auto devices = root["devices"] ? int_list(path, root["devices"], "devices", -1, 1023)
+                                       : std::vector<long long>{-1};
+  const auto threads = root["threads"]
+                           ? int_list(path, root["threads"], "threads", 0, max_thread_count())
+                           : std::vector<long long>{0};
   std::vector<Scenario> scenarios;
   for (const auto& s : root["scenarios"] ? scalar_list(path, root["scenarios"], "scenarios")
                                          : std::vector<std::string>{"offline"}) {
@@ -328,6 +385,29 @@ Plan parse_plan(const std::string& text, const std::filesystem::path& path,
   const auto& fw_node = root["frameworks"];
   if (!fw_node.IsMap())
     PlanError(path, fw_node).fail("frameworks", "expected a mapping: name -> settings");
+
+  // Counted before anything is expanded: a plan of millions of points would take the memory of
+  // its expansion and weeks to run (an upper bound: exclude rules are not applied to the count).
+  if (root["max_points"])
+    plan.max_points = static_cast<std::uint64_t>(
+        int_list(path, root["max_points"], "max_points", 0, std::numeric_limits<long long>::max())
+            .front());
+  std::uint64_t settings = 0;
+  for (const auto& fw : fw_node) {
+    const auto n = settings_count(path, fw.second, fw.first.as<std::string>());
+    settings = settings + n < settings ? std::numeric_limits<std::uint64_t>::max() : settings + n;
+  }
+  const std::uint64_t upper =
+      times(times(times(times(times(models.size(), settings), devices.size()), threads.size()),
+                  batches.size()),
+            scenarios.size());
+  if (plan.max_points > 0 && upper > plan.max_points) {
+    PlanError(path, root)
+        .fail("max_points", "the plan expands to " + std::to_string(upper) +
+                                " points (before exclude rules), above the limit of " +
+                                std::to_string(plan.max_points) +
+                                "; shorten its axes, or raise max_points (0 = no limit)");
+  }
 
   std::map<std::string, std::optional<std::vector<std::string>>> kinds_of;
   for (const auto& fw : fw_node) {

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <fstream>
 #include <map>
 
 #include "../core/idle_baseline.hpp"
@@ -31,6 +32,16 @@ using Clock = std::chrono::steady_clock;
 
 std::atomic<bool> g_interrupted = false;
 void on_interrupt(int) { g_interrupted = true; }
+
+// Resident memory of process `pid` in MiB (VmRSS of /proc/PID/status), or -1 once it is gone.
+std::int64_t resident_mib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6)) / 1024;  // "N kB"
+  }
+  return -1;
+}
 
 std::string describe_exit(int status, bool timed_out, double timeout_s) {
   if (timed_out)
@@ -161,14 +172,18 @@ std::string describe_placement(int device) {
   return device >= 0 ? fmt::format("gpu{} {}", device, cpu_list()) : cpu_list();
 }
 
-bool run_load_group(const std::vector<PlanPoint>& todo, double timeout_s,
+bool run_load_group(const std::vector<PlanPoint>& todo, const GroupLimits& limits,
                     const std::filesystem::path& log, GroupSink& sink) {
+  const double timeout_s = limits.timeout_s;
   Child child = spawn_worker(todo, log);
   std::map<std::string, std::string> phase_of;  // last phase reported per point
   std::map<std::string, bool> stored;
   const auto deadline = Clock::now() + std::chrono::duration<double>(timeout_s);
   std::string buffer;
   bool timed_out = false;
+  std::string out_of_memory;  // the reason, once the worker was killed for its memory
+  // 100 ms between memory checks: a worker allocating 1 GB/s overshoots by ~100 MB at most.
+  const long long poll_ms = limits.memory_limit_mib > 0 ? 100 : 500;
   for (;;) {
     if (g_interrupted) break;
     const auto left =
@@ -177,8 +192,16 @@ bool run_load_group(const std::vector<PlanPoint>& todo, double timeout_s,
       timed_out = true;
       break;
     }
+    if (limits.memory_limit_mib > 0) {
+      const auto rss = resident_mib(child.pid);
+      if (rss > limits.memory_limit_mib) {
+        out_of_memory = fmt::format("out of memory: RSS {} MiB above the limit {} MiB", rss,
+                                    limits.memory_limit_mib);
+        break;
+      }
+    }
     pollfd fd{child.results_fd, POLLIN, 0};
-    const int ready = ::poll(&fd, 1, static_cast<int>(std::min<long long>(left, 500)));
+    const int ready = ::poll(&fd, 1, static_cast<int>(std::min<long long>(left, poll_ms)));
     if (ready < 0 && errno == EINTR) continue;
     if (ready <= 0) continue;
     char chunk[65536];
@@ -209,14 +232,15 @@ bool run_load_group(const std::vector<PlanPoint>& todo, double timeout_s,
       }
     }
   }
-  if (timed_out || g_interrupted) ::kill(child.pid, SIGKILL);
+  if (timed_out || g_interrupted || !out_of_memory.empty()) ::kill(child.pid, SIGKILL);
   ::close(child.results_fd);
   int status = 0;
   while (::waitpid(child.pid, &status, 0) < 0 && errno == EINTR) {
   }
   const bool interrupted = g_interrupted || (WIFSIGNALED(status) && WTERMSIG(status) == SIGINT);
   if (interrupted) return false;  // unfinished points stay missing: --resume runs them
-  const std::string reason = describe_exit(status, timed_out, timeout_s);
+  const std::string reason =
+      out_of_memory.empty() ? describe_exit(status, timed_out, timeout_s) : out_of_memory;
   for (const auto& p : todo) {
     if (stored[p.id]) continue;
     sink.result(
@@ -310,7 +334,7 @@ int run_sweep(const Plan& plan, const SweepOptions& options) {
       if (!done.contains(p.id)) todo.push_back(p);
     }
     if (todo.empty()) continue;
-    if (!run_load_group(todo, plan.timeout_s, log, sink)) {
+    if (!run_load_group(todo, {plan.timeout_s, plan.memory_limit_mib}, log, sink)) {
       complete = false;
       break;
     }

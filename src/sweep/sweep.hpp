@@ -54,10 +54,20 @@ class GroupSink {
   virtual void result(const PlanPoint& point, const RunResult& result) = 0;
 };
 
-// Runs one load group in a child process (`infbench sweep-worker`) with a time limit; every point
-// of `todo` reaches `sink` exactly once, as measured or failed (crash, kill, timeout: reason and
-// phase). Returns false when the sweep was interrupted (the unfinished points are not reported).
-bool run_load_group(const std::vector<PlanPoint>& todo, double timeout_s,
+// What a load group's child process may use before it is killed (Plan::timeout_s and
+// Plan::memory_limit_mib).
+struct GroupLimits {
+  double timeout_s = 900;
+  std::int64_t memory_limit_mib = 0;  // resident memory (VmRSS) of the worker; 0 = no limit
+};
+
+// Runs one load group in a child process (`infbench sweep-worker`) within `limits`; every point
+// of `todo` reaches `sink` exactly once, as measured or failed (crash, kill, timeout, out of
+// memory: reason and phase). The memory limit is watched from here (the worker's VmRSS, every
+// 100 ms) rather than set with RLIMIT_AS, which breaks runtimes that reserve large address ranges
+// (CUDA, JIT compilers). Returns false when the sweep was interrupted (the unfinished points are
+// not reported).
+bool run_load_group(const std::vector<PlanPoint>& todo, const GroupLimits& limits,
                     const std::filesystem::path& log, GroupSink& sink);
 
 // Stops run_load_group (and the sweep) from a signal handler: SIGINT in the single process, a

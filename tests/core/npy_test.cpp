@@ -112,7 +112,7 @@ TEST_F(NpyTest, RefusesWhatItCannotReadFaithfully) {
   expect_error(dir_ / "i2.npy", "dtype '<i2' unsupported");
   expect_error(kData / "f4_fortran.npy", "Fortran order");
   expect_error(kData / "f4_bigendian.npy", "dtype '>f4' unsupported");
-  expect_error(dir_ / "missing.npy", "cannot open");
+  expect_error(dir_ / "missing.npy", "missing.npy: .npy file not found");
 }
 
 TEST_F(NpyTest, RefusesTruncatedAndMalformedFiles) {
@@ -129,6 +129,35 @@ TEST_F(NpyTest, RefusesTruncatedAndMalformedFiles) {
   std::string bad_shape = good;
   bad_shape.replace(bad_shape.find("(2, 3)"), 6, "(2, x)");
   expect_error(write("shape.npy", bad_shape), "bad shape");
+}
+
+// Headers that lie about the data are refused from the file's size, before anything is allocated
+// (a claim of 4 TB used to end in std::bad_alloc, and 2^80 elements wrapped to a small count).
+TEST_F(NpyTest, RefusesHeadersClaimingMoreThanTheFileHolds) {
+  const auto write = [&](const std::string& name, const std::string& shape, std::size_t data) {
+    std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }";
+    header.append((64 - (10 + header.size() + 1) % 64) % 64, ' ');
+    header += '\n';
+    std::ofstream out(dir_ / name, std::ios::binary);
+    out << "\x93NUMPY" << '\x01' << '\x00' << static_cast<char>(header.size() & 0xFF)
+        << static_cast<char>(header.size() >> 8) << header << std::string(data, '\0');
+    return dir_ / name;
+  };
+  expect_error(write("huge.npy", "(1000000000, 1000)", 16),
+               "truncated data: shape [1000000000,1000] needs 4000000000000 bytes, the file holds "
+               "16 after the header");
+  expect_error(write("overflow.npy", "(1099511627776, 1099511627776)", 16),
+               "has more elements than 64-bit sizes can count");
+  expect_error(write("negative.npy", "(-1, 4)", 16), "dimensions must be integers >= 0");
+  EXPECT_EQ(read_npy(write("ok.npy", "(2, 2)", 16)).shape(), (Shape{2, 2}));
+  {
+    std::ofstream out(dir_ / "long_header.npy", std::ios::binary);
+    out << "\x93NUMPY" << '\x01' << '\x00' << '\x60' << '\xEA' << std::string(90, '{');
+  }
+  expect_error(dir_ / "long_header.npy",
+               "truncated header: its length 60000 runs past the end of the 100-byte file");
+  std::filesystem::create_directory(dir_ / "dir.npy");
+  expect_error(dir_ / "dir.npy", "dir.npy: is a directory; give the .npy file itself");
 }
 
 TEST_F(NpyTest, FailedWriteLeavesNoFile) {

@@ -98,5 +98,47 @@ TEST(Plan, IdsChangeWithWhatDefinesAPointOnly) {
   EXPECT_EQ(id_with("  repeat: 3\n  prep_us_per_sample: 0\n"), base);  // the default
 }
 
+// Bounds: a measure value out of its range and a plan of millions of points are refused at load,
+// before anything is expanded, with the field, the range or the count.
+TEST(Plan, RefusesOutOfRangeSettingsAndTooManyPoints) {
+  const auto message = [](const std::string& text, const std::vector<std::string>& sets = {}) {
+    const auto path = std::filesystem::temp_directory_path() /
+                      ("infbench-plan-bounds-" + std::to_string(::getpid()) + ".yaml");
+    std::ofstream(path) << text;
+    std::string what = "(no error)";
+    try {
+      load_plan(path, sets);
+    } catch (const Error& e) {
+      what = e.what();
+    }
+    std::filesystem::remove(path);
+    return what;
+  };
+  const std::string base = "name: t\nmodels: [fake]\nbatch_sizes: [1, 2]\n";
+  EXPECT_NE(message(base + "frameworks: {fake: {}}\nmeasure: {repeat: 5000}\n")
+                .find("measure: --repeat 5000 is out of range (plan key measure.repeat); valid: 1 "
+                      "to 1000"),
+            std::string::npos);
+  EXPECT_NE(message(base + "frameworks: {fake: {}}\nmeasure: {min_duration_s: .nan}\n")
+                .find("--min-duration-s nan is out of range"),
+            std::string::npos);
+  std::string axis = "[0";
+  for (int i = 1; i < 100; ++i) axis += "," + std::to_string(i);
+  axis += "]";
+  const std::string big = base + "frameworks:\n  fake: {delay_ms: " + axis + ", shift: " + axis +
+                          ", per_sample_us: " + axis + "}\n";
+  EXPECT_NE(message(big).find("max_points: the plan expands to 2000000 points (before exclude "
+                              "rules), above the limit of 20000"),
+            std::string::npos);
+  EXPECT_NE(message(big, {"max_points=100"}).find("above the limit of 100;"), std::string::npos);
+  const std::string small = base + "frameworks: {fake: {delay_ms: [0, 1]}}\n";
+  EXPECT_EQ(message(small, {"max_points=4"}), "(no error)");
+  EXPECT_NE(message(small, {"max_points=3"}).find("expands to 4 points"), std::string::npos);
+  EXPECT_NE(message(small, {"batch_sizes=[1, 100000]"})
+                .find("'100000' is above the limit; valid: 1 to 65536"),
+            std::string::npos);
+  EXPECT_GT(default_memory_limit_mib(), 0);
+}
+
 }  // namespace
 }  // namespace infbench
