@@ -61,9 +61,10 @@ struct ConfigField {
   Identity identity;
   // Valid range, both ends included, checked by check_config() for the bench command and plans
   // alike. The upper ends stop a typo (1e12 s, 100000 repeats) from running away for days; they are
-  // far above any useful setting (README "Bounds").
-  double min = 0;
-  double max = 0;
+  // far above any useful setting (README "Bounds"). No default: a field without its range is a
+  // compile error (-Wmissing-field-initializers under -Werror), not a range of 0 to 0.
+  double min;
+  double max;
 };
 
 // The scalar settings of RunConfig, in one list. `v(field, member)` is called for each; Config is
@@ -125,7 +126,7 @@ void visit_fields(Config& c, Visitor&& v) {
     c.idle_power_s);
   v(ConfigField{"accuracy_check", "--accuracy-check",
                 "Compare outputs with the fp32 reference and gate the point (docs/metrics.md)",
-                I::no},
+                I::no, 0, 1},
     c.accuracy_check);
 }
 

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "../store/database.hpp"
+#include "../sweep/plan.hpp"
 #include "../sweep/sweep.hpp"
 #include "infbench/environment.hpp"
 #include "infbench/error.hpp"
@@ -228,7 +229,8 @@ class Search {
       sink_.rung = rung.index;
       sink_.stored = sink_.dropped = 0;
       const double timeout = std::min(request_.trial_timeout_s, remaining);
-      if (!run_load_group(todo, timeout, log_, sink_)) {
+      // A trial that runs away fails as "out of memory" like a sweep point (plan.hpp's default).
+      if (!run_load_group(todo, GroupLimits{timeout, default_memory_limit_mib()}, log_, sink_)) {
         out_.interrupted = true;
         return;
       }
