@@ -94,7 +94,8 @@ GraphCache::GraphCache(int device) : device_(device), graphs_(std::make_unique<G
 void GraphCache::release_smaller(std::int64_t rows) {
   auto& by_rows = graphs_->by_rows;
   const auto end = by_rows.lower_bound(rows);
-  const bool any = std::any_of(by_rows.begin(), end, [](const auto& g) { return g.second; });
+  const bool any =
+      std::any_of(by_rows.begin(), end, [](const auto& g) { return g.second != nullptr; });
   if (!any || std::prev(by_rows.end())->first != rows) return;  // rows is not a new largest size
   c10::cuda::getCurrentCUDAStream(index_of(device_)).synchronize();
   for (auto it = by_rows.begin(); it != end; ++it) it->second.reset();
