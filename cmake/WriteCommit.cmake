@@ -4,8 +4,11 @@
 # commit recompiles nothing. The commit is `git rev-parse --short HEAD` plus "-dirty" when tracked
 # files differ from HEAD. Without a repository at SOURCE_DIR (the device machine's copy of the
 # working tree has no .git) it is the first line of SOURCE_DIR/.infbench_commit
-# (scripts/gpu/stamp_commit.sh writes it; carry it), else "unknown".
-set(commit "")
+# (scripts/gpu/stamp_commit.sh writes it; carry it), else "unknown". The environment variable
+# INFBENCH_COMMIT overrides both: the device machine's copy has a .git of an older commit (it
+# recorded "fa79b7b-dirty" for dd7f07e), so build_on_device.sh sets it from .infbench_commit.
+set(commit "$ENV{INFBENCH_COMMIT}")  # set by scripts/gpu/build_on_device.sh from .infbench_commit
+if(NOT commit)
 execute_process(COMMAND git rev-parse --show-toplevel WORKING_DIRECTORY "${SOURCE_DIR}"
                 OUTPUT_VARIABLE top RESULT_VARIABLE rc OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
 if(rc EQUAL 0)
@@ -22,6 +25,7 @@ if(rc EQUAL 0 AND top STREQUAL source)
   endif()
 elseif(EXISTS "${SOURCE_DIR}/.infbench_commit")
   file(STRINGS "${SOURCE_DIR}/.infbench_commit" commit LIMIT_COUNT 1)
+endif()
 endif()
 string(REGEX REPLACE "[^A-Za-z0-9._+-]" "" commit "${commit}")
 if(NOT commit)

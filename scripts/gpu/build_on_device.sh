@@ -5,6 +5,8 @@ DEPS=$PWD/.gpu-deps
 [[ -d $DEPS/root || ! -f .gpu-deps.tar.xz ]] || tar -xJf .gpu-deps.tar.xz
 [[ -d $DEPS/root ]] || { echo ".gpu-deps missing: run scripts/gpu/fetch_deps.sh here and carry .gpu-deps.tar.xz" >&2; exit 2; }
 PY=python3
+# The commit records carry: the copy's own .git is not this commit (cmake/WriteCommit.cmake).
+[[ -f .infbench_commit ]] && export INFBENCH_COMMIT=$(head -1 .infbench_commit)
 TORCH_PREFIX=$($PY -c 'import torch; print(torch.utils.cmake_prefix_path)')
 ORT_LIB=$($PY -c 'import onnxruntime, os, glob; print(sorted(glob.glob(os.path.join(os.path.dirname(onnxruntime.__file__), "capi", "libonnxruntime.so.*")))[-1])')
 mkdir -p "$DEPS/onnxruntime/lib"

@@ -38,7 +38,7 @@ has() { [[ ",$STEPS," == *",$1,"* ]]; }
 say "machine: $(nvidia-smi --query-gpu=name,driver_version,power.limit --format=csv,noheader | head -1)"
 source scripts/gpu/build_on_device.sh
 ( set -e
-  PYTHONUNBUFFERED=1 $PY tools/aoti_zoo.py models resnet50 > "$OUT/zoo.log" 2>&1
+  PYTHONUNBUFFERED=1 $PY tools/aoti_zoo.py models resnet50 resnet18 > "$OUT/zoo.log" 2>&1
   PYTHONUNBUFFERED=1 $PY tools/xla_zoo.py resnet50 --precision fp16 --batch-sizes "$BATCHES" \
     --platform cuda --no-check >> "$OUT/zoo.log" 2>&1 ) &
 ZOO_PID=$!
@@ -49,7 +49,7 @@ B=build-gpu/infbench
 if has tests; then
   say "GPU tests"
   INFBENCH_MODELS_DIR=$PWD/models timeout 120 build-gpu/tests/infbench_gpu_tests 2>&1 |
-    grep -E "^\[  (PASSED|FAILED|  OK|SKIPPED) |tests ran" | tail -40 || true
+    grep -E "^\[  (PASSED|FAILED|  OK|SKIPPED) |tests ran|Failure|error|Expected|Which is|actual" | tail -40 || true
 fi
 if has roofline; then
   say "roofline: libtorch fp16 b256"
