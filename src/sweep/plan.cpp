@@ -446,6 +446,13 @@ Plan parse_plan(const std::string& text, const std::filesystem::path& path,
                 }
                 p.config = measure;
                 p.config.scenario = scenario;
+                if (scenario != Scenario::server) {
+                  // One measure block serves every scenario of a plan: the server-only fields do
+                  // not apply to the others (nor enter their ids), as `bench` refuses them there.
+                  p.config.target_qps = 0;
+                  p.config.find_peak = false;
+                  p.config.latency_bound_ms = 0;
+                }
                 if (excluded(exclusions, p)) continue;
                 p.model_file =
                     std::filesystem::exists(model)
