@@ -1,5 +1,6 @@
 #include "infbench/npy.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <fstream>
@@ -118,6 +119,20 @@ Tensor read_npy(const std::filesystem::path& path) {
         path, "dtype '" + descr +
                   "' unsupported (float32, float16, bfloat16, float64, int64, int32, int8, uint8, "
                   "bool, little-endian)");
+  }
+  // Checked against what the file holds before anything is allocated: a corrupt 100-byte header
+  // must not make the reader allocate (or overflow computing) a size that no data backs.
+  const auto data_start = in.tellg();
+  in.seekg(0, std::ios::end);
+  const auto available = static_cast<std::uint64_t>(in.tellg() - data_start);
+  in.seekg(data_start);
+  std::uint64_t needed = std::count(shape.begin(), shape.end(), 0) > 0 ? 0 : dtype_size(row->dtype);
+  for (const auto dim : shape) {
+    if (needed > 0 && needed > available / static_cast<std::uint64_t>(dim)) {
+      throw npy_error(path, "truncated data: shape " + to_string(shape) + " needs more than the " +
+                                std::to_string(available) + " bytes after the header");
+    }
+    needed *= static_cast<std::uint64_t>(dim);
   }
   Tensor tensor(row->dtype, shape);
   if (!in.read(reinterpret_cast<char*>(tensor.data()),
