@@ -21,13 +21,15 @@ while [[ $# -gt 0 ]]; do
 done
 
 # Debian packages: compilers and tools, the frameworks (LibTorch, OpenCV), the libraries we use,
-# and the Python side of the model zoo (Debian's torch; the pyenv python3 on PATH cannot see it).
+# and the Python side of the model zoo (Debian's torch; the pyenv python3 on PATH cannot see it);
+# clang-16 with its run-time libraries for the libFuzzer targets (fuzz/, docs/hardening.md).
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libcli11-dev nlohmann-json3-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev libyaml-cpp-dev sqlite3 chromium libopenmpi-dev openmpi-bin
   libtorch-dev libopenblas0-pthread libopencv-dev
   python3 python3-venv python3-numpy python3-torch python3-torchvision python3-onnx python3-opencv clang-format
+  clang-16 libclang-rt-16-dev
   dataset-fashion-mnist
 )
 missing=()

@@ -257,7 +257,9 @@ std::size_t Plan::point_count() const {
   return n;
 }
 
-Plan load_plan(const std::filesystem::path& path, const std::vector<std::string>& overrides) {
+namespace {
+
+Plan read_plan(const std::filesystem::path& path, const std::vector<std::string>& overrides) {
   std::ifstream in(path);
   if (!in) throw Error(ErrorKind::not_found, path.string() + ": plan file not found");
   Plan plan;
@@ -391,6 +393,16 @@ Plan load_plan(const std::filesystem::path& path, const std::vector<std::string>
   }
   if (plan.groups.empty()) PlanError(path, root).fail("(plan)", "expands to no points");
   return plan;
+}
+
+}  // namespace
+
+Plan load_plan(const std::filesystem::path& path, const std::vector<std::string>& overrides) {
+  try {
+    return read_plan(path, overrides);
+  } catch (const YAML::Exception& e) {
+    throw yaml_exception_error(path, e);
+  }
 }
 
 }  // namespace infbench
