@@ -25,6 +25,7 @@ std::optional<std::vector<Shape>> manifest_sample_shapes(const std::filesystem::
           std::vector<Shape> shapes;
           for (const auto& input : entry.at("inputs")) {
             const auto full = input.at("shape").get<Shape>();
+            if (full.empty()) return std::nullopt;  // no batch axis: not what the zoo writes
             shapes.emplace_back(full.begin() + 1, full.end());
           }
           return shapes;
@@ -62,14 +63,23 @@ bool Zoo::has_model(const std::string& model) const {
 std::filesystem::path Zoo::file_for(const std::string& model, const std::vector<std::string>& kinds,
                                     const std::string& precision, long long batch) const {
   if (!has_model(model)) return {};
-  const auto& files = manifest_->json["models"][model]["files"];
-  for (auto kind : kinds) {
-    for (const auto& [key, value] : {std::pair<std::string, std::string>{"{precision}", precision},
-                                     {"{batch}", std::to_string(batch)}}) {
-      if (const auto at = kind.find(key); at != std::string::npos)
-        kind.replace(at, key.size(), value);
+  // Checked access throughout: a hand-edited manifest (an entry without "files", a path that is
+  // not a string) is an Error naming the file, never a json exception or undefined behaviour.
+  try {
+    const auto& files = manifest_->json.at("models").at(model).at("files");
+    for (auto kind : kinds) {
+      for (const auto& [key, value] :
+           {std::pair<std::string, std::string>{"{precision}", precision},
+            {"{batch}", std::to_string(batch)}}) {
+        if (const auto at = kind.find(key); at != std::string::npos)
+          kind.replace(at, key.size(), value);
+      }
+      if (files.contains(kind)) return dir_ / files.at(kind).at("path").get<std::string>();
     }
-    if (files.contains(kind)) return dir_ / files[kind]["path"].get<std::string>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(ErrorKind::invalid_argument, (dir_ / "manifest.json").string() + ": models." +
+                                                 model + ": " + e.what() +
+                                                 " (rebuild it with tools/model_zoo.py)");
   }
   return {};
 }
