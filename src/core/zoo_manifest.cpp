@@ -1,5 +1,6 @@
 #include "zoo_manifest.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -24,7 +25,14 @@ std::optional<std::vector<Shape>> manifest_sample_shapes(const std::filesystem::
             continue;
           std::vector<Shape> shapes;
           for (const auto& input : entry.at("inputs")) {
-            const auto full = input.at("shape").get<Shape>();
+            // Integers only: nlohmann converts a float such as 2e160 to int64 without a range
+            // check (undefined behaviour; found by fuzz/zoo_manifest_fuzz.cpp).
+            const auto& dims = input.at("shape");
+            if (!dims.is_array() || !std::all_of(dims.begin(), dims.end(), [](const auto& d) {
+                  return d.is_number_integer();
+                }))
+              return std::nullopt;
+            const auto full = dims.get<Shape>();
             if (full.empty()) return std::nullopt;  // no batch axis: not what the zoo writes
             shapes.emplace_back(full.begin() + 1, full.end());
           }
