@@ -35,6 +35,7 @@ sanitized() {  # sanitized NAME LABEL CMAKE_ARGS...: configure, build, run the t
   cmake --build "$dir" -j"$(nproc)"
   rm -rf "$dir/sanitizer-reports"; mkdir -p "$dir/sanitizer-reports"
   local log="log_path=$PWD/$dir/sanitizer-reports/report"
+  LSAN_OPTIONS="suppressions=$PWD/cmake/sanitizers/lsan.supp:print_suppressions=0" \
   ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:check_initialization_order=1:strict_init_order=1:$log" \
   UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:$log" \
   TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:$log" \
