@@ -1,5 +1,6 @@
 #include "infbench/npy.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <fstream>

@@ -1,5 +1,6 @@
 #include "zoo_manifest.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -54,7 +55,14 @@ std::optional<std::vector<Shape>> manifest_sample_shapes(const std::filesystem::
   try {
     std::vector<Shape> shapes;
     for (const auto& input : found->entry.at("inputs")) {
-      const auto full = input.at("shape").get<Shape>();
+      // Integers only: nlohmann converts a float such as 2e160 to int64 without a range check
+      // (undefined behaviour; found by fuzz/zoo_manifest_fuzz.cpp).
+      const auto& dims = input.at("shape");
+      if (!dims.is_array() ||
+          !std::all_of(dims.begin(), dims.end(), [](const auto& d) { return d.is_number_integer(); }))
+        return std::nullopt;
+      const auto full = dims.get<Shape>();
+      if (full.empty()) return std::nullopt;  // no batch axis: not what the zoo writes
       shapes.emplace_back(full.begin() + 1, full.end());
     }
     return shapes;
@@ -66,7 +74,7 @@ std::optional<std::vector<Shape>> manifest_sample_shapes(const std::filesystem::
 std::optional<std::int64_t> manifest_flops_per_sample(const std::filesystem::path& model) {
   const auto found = manifest_entry_of(model);
   if (!found || !found->entry.contains("flops_per_sample") ||
-      !found->entry["flops_per_sample"].is_number())
+      !found->entry["flops_per_sample"].is_number_integer())
     return std::nullopt;
   return found->entry["flops_per_sample"].get<std::int64_t>();
 }
@@ -112,14 +120,23 @@ bool Zoo::has_model(const std::string& model) const {
 std::filesystem::path Zoo::file_for(const std::string& model, const std::vector<std::string>& kinds,
                                     const std::string& precision, long long batch) const {
   if (!has_model(model)) return {};
-  const auto& files = manifest_->json["models"][model]["files"];
-  for (auto kind : kinds) {
-    for (const auto& [key, value] : {std::pair<std::string, std::string>{"{precision}", precision},
-                                     {"{batch}", std::to_string(batch)}}) {
-      if (const auto at = kind.find(key); at != std::string::npos)
-        kind.replace(at, key.size(), value);
+  // Checked access throughout: a hand-edited manifest (an entry without "files", a path that is
+  // not a string) is an Error naming the file, never a json exception or undefined behaviour.
+  try {
+    const auto& files = manifest_->json.at("models").at(model).at("files");
+    for (auto kind : kinds) {
+      for (const auto& [key, value] :
+           {std::pair<std::string, std::string>{"{precision}", precision},
+            {"{batch}", std::to_string(batch)}}) {
+        if (const auto at = kind.find(key); at != std::string::npos)
+          kind.replace(at, key.size(), value);
+      }
+      if (files.contains(kind)) return dir_ / files.at(kind).at("path").get<std::string>();
     }
-    if (files.contains(kind)) return dir_ / files[kind]["path"].get<std::string>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(ErrorKind::invalid_argument, (dir_ / "manifest.json").string() + ": models." +
+                                                 model + ": " + e.what() +
+                                                 " (rebuild it with tools/model_zoo.py)");
   }
   return {};
 }

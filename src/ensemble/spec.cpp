@@ -192,7 +192,9 @@ std::filesystem::path member_model(const MemberSpec& member, int batch_size) {
   return text;
 }
 
-EnsembleSpec load_ensemble_spec(const std::filesystem::path& path) {
+namespace {
+
+EnsembleSpec read_ensemble_spec(const std::filesystem::path& path) {
   if (!std::filesystem::is_regular_file(path)) {
     throw Error(ErrorKind::not_found,
                 path.string() + ": ensemble spec not found (give the path of a .yaml file)");
@@ -252,6 +254,16 @@ EnsembleSpec load_ensemble_spec(const std::filesystem::path& path) {
     }
   }
   return spec;
+}
+
+}  // namespace
+
+EnsembleSpec load_ensemble_spec(const std::filesystem::path& path) {
+  try {
+    return read_ensemble_spec(path);
+  } catch (const YAML::Exception& e) {
+    throw yaml_exception_error(path, e);
+  }
 }
 
 }  // namespace infbench

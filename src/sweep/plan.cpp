@@ -309,8 +309,10 @@ Plan load_plan(const std::filesystem::path& path, const std::vector<std::string>
   return parse_plan(std::string(std::istreambuf_iterator<char>(in), {}), path, overrides);
 }
 
-Plan parse_plan(const std::string& text, const std::filesystem::path& path,
-                const std::vector<std::string>& overrides) {
+namespace {
+
+Plan expand_plan(const std::string& text, const std::filesystem::path& path,
+                 const std::vector<std::string>& overrides) {
   Plan plan;
   plan.path = path;
   plan.text = text;
@@ -483,6 +485,17 @@ Plan parse_plan(const std::string& text, const std::filesystem::path& path,
   }
   if (plan.groups.empty()) PlanError(path, root).fail("(plan)", "expands to no points");
   return plan;
+}
+
+}  // namespace
+
+Plan parse_plan(const std::string& text, const std::filesystem::path& path,
+                const std::vector<std::string>& overrides) {
+  try {
+    return expand_plan(text, path, overrides);
+  } catch (const YAML::Exception& e) {  // e.g. a key written as a list: a bad conversion
+    throw yaml_exception_error(path, e);
+  }
 }
 
 }  // namespace infbench

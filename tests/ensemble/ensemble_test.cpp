@@ -161,6 +161,11 @@ TEST(EnsembleSpec, ErrorsNameFileLineFieldAndFix) {
             std::string::npos);
   EXPECT_NE(error_of([&] { load_ensemble_spec("/no/such/spec.yaml"); }).find("not found"),
             std::string::npos);
+  // Found by fuzz/ensemble_spec_fuzz.cpp: yaml-cpp's exception used to escape unnamed.
+  const auto list_key = write_spec("list_key",
+                                   "members:\n  - {framework: fake, model: a}\n"
+                                   "  - {framework: fake, model: b, settings: {[x]: 1}}\n");
+  EXPECT_EQ(error_of([&] { load_ensemble_spec(list_key); }).find(list_key.string() + ":3: "), 0U);
 }
 
 TEST(EnsembleCombine, MeanOfSoftmaxWeightedMeanAndVotes) {

@@ -83,6 +83,19 @@ TEST(Plan, UnknownMeasureKeyListsTheValidOnes) {
   std::filesystem::remove(path);
 }
 
+// Found by fuzz/plan_fuzz.cpp: yaml-cpp's own exception used to escape as "unexpected error".
+TEST(Plan, KeyWrittenAsAListIsAnErrorNamingFileAndLine) {
+  const auto path = write_plan("  min_duration_s: 3\n[a]: 1\n");
+  try {
+    load_plan(path);
+    FAIL() << "a list as a key was accepted";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(what.find(path.string() + ":8: bad conversion"), 0U) << what;
+  }
+  std::filesystem::remove(path);
+}
+
 std::string id_with(const std::string& measure) {
   const auto path = write_plan(measure);
   const auto id = load_plan(path).groups.front().points.front().id;
