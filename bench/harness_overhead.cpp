@@ -12,11 +12,11 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "../src/core/zoo_manifest.hpp"
+#include "core/stats.hpp"
+#include "core/zoo_manifest.hpp"
 #include "hand_loops.hpp"
 #include "infbench/registry.hpp"
 #include "infbench/runner.hpp"
-#include "infbench/stats.hpp"
 
 namespace {
 

@@ -1,6 +1,6 @@
 // libFuzzer target: the hand-written protobuf walk that reads an ONNX model's inputs and outputs
 // (src/core/onnx_signature.cpp). Bad input must be refused with infbench::Error.
-#include "../src/core/onnx_signature.hpp"
+#include "core/onnx_signature.hpp"
 #include "infbench/error.hpp"
 #include "scratch_file.hpp"
 

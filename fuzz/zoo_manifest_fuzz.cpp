@@ -3,7 +3,7 @@
 // refused with infbench::Error or be "not listed", never another exception or a crash.
 #include <nlohmann/json.hpp>
 
-#include "../src/core/zoo_manifest.hpp"
+#include "core/zoo_manifest.hpp"
 #include "infbench/error.hpp"
 #include "scratch_file.hpp"
 

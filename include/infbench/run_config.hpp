@@ -37,8 +37,8 @@ struct RunConfig {
   std::int64_t pool_samples = 64;         // distinct samples held in memory
   bool overlap = true;                    // pipeline batch preparation with compute
   double prep_us_per_sample = 0;          // synthetic preparation cost (pipeline experiments)
-  double idle_power_s = 5;  // idle baseline, once per device and process (sweep: once), 0 = none
-  bool accuracy_check = true;             // compare outputs with the fp32 reference before warm-up
+  double idle_power_s = 5;     // idle baseline, once per device and process (sweep: once), 0 = none
+  bool accuracy_check = true;  // compare outputs with the fp32 reference before warm-up
   std::vector<std::filesystem::path> input_files;  // .npy sample pool instead of random data
   std::vector<Shape> sample_shapes;  // per-sample input shapes where the model records none
   // The fp32 reference (input and first output, .npy) of the accuracy check; empty: the model

@@ -18,8 +18,8 @@
 #include <array>
 #include <memory>
 
-#include "../core/atomic_file.hpp"
-#include "../core/file_key.hpp"
+#include "core/atomic_file.hpp"
+#include "core/file_key.hpp"
 #include "option_values.hpp"
 #include "torch_common.hpp"
 #include "torch_gpu.hpp"

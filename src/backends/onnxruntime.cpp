@@ -10,8 +10,8 @@
 #include <algorithm>
 #include <array>
 
-#include "../core/atomic_file.hpp"
-#include "../core/file_key.hpp"
+#include "core/atomic_file.hpp"
+#include "core/file_key.hpp"
 #include "option_values.hpp"
 
 namespace infbench {

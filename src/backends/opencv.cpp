@@ -11,7 +11,7 @@
 
 #include <array>
 
-#include "../core/onnx_signature.hpp"
+#include "core/onnx_signature.hpp"
 #include "option_values.hpp"
 
 namespace infbench {

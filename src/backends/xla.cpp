@@ -21,8 +21,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "../core/atomic_file.hpp"
-#include "../core/file_key.hpp"
+#include "core/atomic_file.hpp"
+#include "core/file_key.hpp"
 #include "infbench/backend.hpp"
 #include "option_values.hpp"
 #include "pjrt_client.hpp"

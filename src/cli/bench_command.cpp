@@ -5,9 +5,9 @@
 #include <type_traits>
 
 #include "commands.hpp"
+#include "core/record_json.hpp"
 #include "infbench/ensemble_study.hpp"
 #include "infbench/registry.hpp"
-#include "infbench/report.hpp"
 #include "infbench/runner.hpp"
 #include "interrupt.hpp"
 #include "model_options.hpp"

@@ -5,13 +5,13 @@
 #include <fstream>
 #include <sstream>
 
-#include "../store/database.hpp"
 #include "commands.hpp"
 #include "infbench/ensemble_study.hpp"
 #include "infbench/environment.hpp"
 #include "infbench/registry.hpp"
 #include "interrupt.hpp"
 #include "output_files.hpp"
+#include "store/database.hpp"
 
 namespace infbench::cli {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-#include "../core/atomic_file.hpp"
+#include "core/atomic_file.hpp"
 #include "infbench/error.hpp"
 
 namespace infbench::cli {

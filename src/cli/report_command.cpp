@@ -6,11 +6,11 @@
 
 #include "infbench/error.hpp"
 
-#include "../report/html_report.hpp"
-#include "../report/markdown_report.hpp"
-#include "../store/database.hpp"
 #include "commands.hpp"
-#include "infbench/stats.hpp"
+#include "core/stats.hpp"
+#include "report/html_report.hpp"
+#include "report/markdown_report.hpp"
+#include "store/database.hpp"
 
 namespace infbench::cli {
 namespace {

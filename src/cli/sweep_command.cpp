@@ -6,13 +6,13 @@
 #include <fstream>
 #include <iostream>
 
-#include "../core/atomic_file.hpp"
-#include "../store/database.hpp"
-#include "../store/export.hpp"
-#include "../sweep/mpi_sweep.hpp"
-#include "../sweep/schedule.hpp"
-#include "../sweep/sweep.hpp"
 #include "commands.hpp"
+#include "core/atomic_file.hpp"
+#include "store/database.hpp"
+#include "store/export.hpp"
+#include "sweep/mpi_sweep.hpp"
+#include "sweep/schedule.hpp"
+#include "sweep/sweep.hpp"
 
 namespace infbench::cli {
 

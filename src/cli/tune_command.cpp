@@ -5,10 +5,10 @@
 
 #include <fstream>
 
-#include "../tune/search.hpp"
-#include "../tune/summary.hpp"
 #include "commands.hpp"
 #include "infbench/error.hpp"
+#include "tune/search.hpp"
+#include "tune/summary.hpp"
 
 namespace infbench::cli {
 

@@ -4,7 +4,7 @@
 #include <chrono>
 #include <cmath>
 
-#include "infbench/stats.hpp"
+#include "core/stats.hpp"
 
 namespace infbench {
 namespace {

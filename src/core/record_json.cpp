@@ -2,7 +2,7 @@
 
 #include <optional>
 
-#include "infbench/report.hpp"
+#include "core/record_json.hpp"
 #include "roofline.hpp"
 
 namespace infbench {

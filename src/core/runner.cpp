@@ -7,15 +7,15 @@
 #include <optional>
 #include <regex>
 
+#include "core/stats.hpp"
 #include "idle_baseline.hpp"
 #include "infbench/environment.hpp"
 #include "infbench/model.hpp"
 #include "infbench/npy.hpp"
 #include "infbench/probe.hpp"
-#include "infbench/stats.hpp"
 #include "phase_summary.hpp"
-#include "roofline.hpp"
 #include "reference_check.hpp"
+#include "roofline.hpp"
 #include "scenarios.hpp"
 #include "zoo_manifest.hpp"
 

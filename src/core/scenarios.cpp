@@ -7,7 +7,7 @@
 #include <condition_variable>
 #include <mutex>
 
-#include "infbench/stats.hpp"
+#include "core/stats.hpp"
 
 namespace infbench {
 namespace {

@@ -58,8 +58,8 @@ std::optional<std::vector<Shape>> manifest_sample_shapes(const std::filesystem::
       // Integers only: nlohmann converts a float such as 2e160 to int64 without a range check
       // (undefined behaviour; found by fuzz/zoo_manifest_fuzz.cpp).
       const auto& dims = input.at("shape");
-      if (!dims.is_array() ||
-          !std::all_of(dims.begin(), dims.end(), [](const auto& d) { return d.is_number_integer(); }))
+      if (!dims.is_array() || !std::all_of(dims.begin(), dims.end(),
+                                           [](const auto& d) { return d.is_number_integer(); }))
         return std::nullopt;
       const auto full = dims.get<Shape>();
       if (full.empty()) return std::nullopt;  // no batch axis: not what the zoo writes

@@ -7,7 +7,7 @@
 #include <mutex>
 #include <thread>
 
-#include "../core/zoo_manifest.hpp"
+#include "core/zoo_manifest.hpp"
 #include "engine_parts.hpp"
 #include "infbench/probe.hpp"
 

@@ -11,7 +11,7 @@
 #include <optional>
 #include <thread>
 
-#include "../core/bounded_queue.hpp"
+#include "core/bounded_queue.hpp"
 #include "helpers.hpp"
 
 namespace infbench {

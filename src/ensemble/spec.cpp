@@ -5,7 +5,7 @@
 #include <array>
 #include <set>
 
-#include "../core/yaml_error.hpp"
+#include "core/yaml_error.hpp"
 #include "helpers.hpp"
 
 namespace infbench {

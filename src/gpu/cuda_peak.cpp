@@ -17,7 +17,7 @@
 #include <random>
 #include <vector>
 
-#include "../core/roofline.hpp"
+#include "core/roofline.hpp"
 
 namespace infbench {
 namespace {

@@ -4,7 +4,7 @@
 // slot, and a pair of events that time each copy on the GPU's clock.
 #include <cuda_runtime_api.h>
 
-#include "../core/staging.hpp"
+#include "core/staging.hpp"
 #include "infbench/error.hpp"
 
 namespace infbench {

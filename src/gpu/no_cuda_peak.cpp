@@ -1,5 +1,5 @@
 // Stand-in for builds without the CUDA runtime (INFBENCH_WITH_CUDA=OFF): no GPU roofline probes.
-#include "../core/roofline.hpp"
+#include "core/roofline.hpp"
 
 namespace infbench {
 

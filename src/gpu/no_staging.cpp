@@ -1,6 +1,6 @@
 // Stand-in for builds without the CUDA runtime: GPU runs then pass host inputs to the framework,
 // which copies them itself (and copy_hidden_fraction is not measured).
-#include "../core/staging.hpp"
+#include "core/staging.hpp"
 
 namespace infbench {
 

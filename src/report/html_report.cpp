@@ -2,7 +2,7 @@
 
 #include <fstream>
 
-#include "../core/atomic_file.hpp"
+#include "core/atomic_file.hpp"
 #include "infbench/error.hpp"
 
 #include "report_assets.hpp"  // generated: kChartJs, kReportJs

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <optional>
 
-#include "../store/database.hpp"
+#include "store/database.hpp"
 
 namespace infbench {
 

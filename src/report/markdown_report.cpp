@@ -7,7 +7,7 @@
 #include <set>
 #include <tuple>
 
-#include "../core/phase_summary.hpp"  // throttle_reason_names
+#include "core/phase_summary.hpp"  // throttle_reason_names
 
 namespace infbench {
 namespace {

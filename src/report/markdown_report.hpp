@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "../store/database.hpp"
+#include "store/database.hpp"
 
 namespace infbench {
 

@@ -25,14 +25,14 @@
 #include <set>
 #include <thread>
 
-#include "../store/sweep_lock.hpp"
+#include "core/record_json.hpp"
 #include "infbench/environment.hpp"
 #include "infbench/error.hpp"
 #include "infbench/registry.hpp"
-#include "infbench/report.hpp"
 #include "mpi_sweep.hpp"
 #include "progress.hpp"
 #include "schedule.hpp"
+#include "store/sweep_lock.hpp"
 
 namespace infbench {
 namespace {

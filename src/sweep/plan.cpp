@@ -12,10 +12,10 @@
 #include <sstream>
 #include <type_traits>
 
-#include "../core/file_key.hpp"
-#include "../core/input_file.hpp"
-#include "../core/yaml_error.hpp"
-#include "../core/zoo_manifest.hpp"
+#include "core/file_key.hpp"
+#include "core/input_file.hpp"
+#include "core/yaml_error.hpp"
+#include "core/zoo_manifest.hpp"
 #include "infbench/registry.hpp"
 
 namespace infbench {

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "../store/database.hpp"
 #include "plan.hpp"
+#include "store/database.hpp"
 
 namespace infbench {
 

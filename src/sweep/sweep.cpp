@@ -16,14 +16,14 @@
 #include <fstream>
 #include <map>
 
-#include "../core/idle_baseline.hpp"
-#include "../store/database.hpp"
-#include "../store/sweep_lock.hpp"
+#include "core/idle_baseline.hpp"
+#include "core/record_json.hpp"
 #include "infbench/environment.hpp"
 #include "infbench/registry.hpp"
-#include "infbench/report.hpp"
 #include "progress.hpp"
 #include "schedule.hpp"
+#include "store/database.hpp"
+#include "store/sweep_lock.hpp"
 
 namespace infbench {
 namespace {

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "../store/database.hpp"
 #include "infbench/record.hpp"
 #include "plan.hpp"
+#include "store/database.hpp"
 
 namespace infbench {
 

@@ -6,8 +6,8 @@
 #include <map>
 #include <type_traits>
 
+#include "core/record_json.hpp"
 #include "infbench/registry.hpp"
-#include "infbench/report.hpp"
 #include "sweep.hpp"
 
 namespace infbench {

@@ -8,12 +8,12 @@
 #include <map>
 #include <set>
 
-#include "../store/database.hpp"
-#include "../sweep/plan.hpp"
-#include "../sweep/sweep.hpp"
 #include "infbench/environment.hpp"
 #include "infbench/error.hpp"
 #include "infbench/registry.hpp"
+#include "store/database.hpp"
+#include "sweep/plan.hpp"
+#include "sweep/sweep.hpp"
 
 namespace infbench::tune {
 namespace {

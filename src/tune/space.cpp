@@ -4,7 +4,7 @@
 #include <map>
 #include <set>
 
-#include "../core/zoo_manifest.hpp"
+#include "core/zoo_manifest.hpp"
 #include "infbench/error.hpp"
 #include "infbench/registry.hpp"
 #include "settings.hpp"

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "../sweep/plan.hpp"
 #include "space.hpp"
+#include "sweep/plan.hpp"
 
 namespace infbench::tune {
 

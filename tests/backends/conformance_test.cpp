@@ -15,8 +15,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "../../src/core/reference_check.hpp"
-#include "../../src/core/zoo_manifest.hpp"
+#include "core/reference_check.hpp"
+#include "core/zoo_manifest.hpp"
 #include "infbench/model.hpp"
 #include "infbench/npy.hpp"
 #include "infbench/registry.hpp"

@@ -1,6 +1,6 @@
 // The pipeline and scenario drivers on the fake backend: every query completes exactly once and
 // in order, each batch's outputs belong to its gathered samples, failures surface, nothing hangs.
-#include "../../src/core/pipeline.hpp"
+#include "core/pipeline.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,8 +10,8 @@
 #include <numeric>
 #include <thread>
 
-#include "../../src/core/bounded_queue.hpp"
-#include "../../src/core/scenarios.hpp"
+#include "core/bounded_queue.hpp"
+#include "core/scenarios.hpp"
 
 namespace infbench {
 namespace {

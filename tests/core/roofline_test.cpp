@@ -4,9 +4,9 @@
 
 #include <cstdlib>
 
-#include "../../src/core/idle_baseline.hpp"
-#include "../../src/core/phase_summary.hpp"
-#include "../../src/core/roofline.hpp"
+#include "core/idle_baseline.hpp"
+#include "core/phase_summary.hpp"
+#include "core/roofline.hpp"
 
 namespace infbench {
 namespace {

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "infbench/report.hpp"
+#include "core/record_json.hpp"
 
 namespace infbench {
 namespace {

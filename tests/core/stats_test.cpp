@@ -1,4 +1,4 @@
-#include "infbench/stats.hpp"
+#include "core/stats.hpp"
 
 #include "infbench/error.hpp"
 

@@ -9,7 +9,7 @@
 #include <fstream>
 #include <numeric>
 
-#include "../../src/ensemble/helpers.hpp"
+#include "ensemble/helpers.hpp"
 #include "infbench/ensemble.hpp"
 #include "infbench/registry.hpp"
 #include "infbench/runner.hpp"

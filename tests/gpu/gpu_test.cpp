@@ -9,8 +9,8 @@
 #include <cstdlib>
 #include <thread>
 
-#include "../../src/core/staging.hpp"
-#include "../backends/zoo_helpers.hpp"
+#include "backends/zoo_helpers.hpp"
+#include "core/staging.hpp"
 #include "infbench/model.hpp"
 #include "infbench/npy.hpp"
 #include "infbench/probe.hpp"

@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "../../src/store/database.hpp"
+#include "store/database.hpp"
 
 namespace infbench {
 namespace {

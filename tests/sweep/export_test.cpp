@@ -1,6 +1,6 @@
 // `infbench export --studies`: ensemble studies stored in a results database come out one row per
 // study, whole in JSON Lines and as flat scalar columns in CSV; no study is a clear error.
-#include "../../src/store/export.hpp"
+#include "store/export.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

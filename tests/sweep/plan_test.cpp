@@ -8,8 +8,8 @@
 #include <sstream>
 #include <type_traits>
 
-#include "../../src/sweep/plan.hpp"
-#include "../../src/sweep/sweep.hpp"
+#include "sweep/plan.hpp"
+#include "sweep/sweep.hpp"
 
 namespace infbench {
 namespace {

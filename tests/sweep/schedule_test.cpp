@@ -1,6 +1,6 @@
 // MPI scheduling without MPI: the longest-first order and its estimator, and how a node's cores
 // are split between its worker ranks.
-#include "../../src/sweep/schedule.hpp"
+#include "sweep/schedule.hpp"
 
 #include <gtest/gtest.h>
 
