@@ -40,7 +40,7 @@ std::string script_safe(const std::string& json) {
 
 constexpr const char* kStyle = R"(
 body { font-family: system-ui, sans-serif; margin: 1.5rem auto; max-width: 1200px; color: #222; }
-h1 { margin-bottom: 0.2rem; } .note { color: #555; margin-top: 0; }
+h1 { margin-bottom: 0.2rem; } .note { color: #555; margin-top: 0; } .gate-fail { color: #b00020; font-weight: bold; }
 section { margin: 2rem 0; } .chart { position: relative; height: 340px; margin: 1rem 0; }
 table { border-collapse: collapse; font-size: 0.85rem; width: 100%; }
 th, td { border: 1px solid #ccc; padding: 0.3rem 0.5rem; text-align: left; vertical-align: top; }

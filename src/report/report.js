@@ -65,11 +65,12 @@
     box.dataset.rendered = '1';
   }
   // A cell is a value (shown as text), null ("not measured"), an array (one line per item) or
-  // { text, style, header } (heat-map cells, row headers).
+  // { text, style, cls, header } (heat-map cells, row headers, marked cells).
   function cell(c, tag) {
     if (c != null && typeof c === 'object' && !Array.isArray(c)) {
       const e = cell(c.text, c.header ? 'th' : tag);
       if (c.style) e.setAttribute('style', c.style);
+      if (c.cls) e.setAttribute('class', c.cls);
       return e;
     }
     const e = document.createElement(tag);
@@ -181,13 +182,13 @@
   // gate is marked here and never chosen as a best configuration or a winner below.
   const gateFailed = (p) => String(p.accuracy_gate || '').startsWith('fail');
   const eligible = ok.filter((p) => !gateFailed(p));
-  const escapeText = (t) => String(t).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-  const gateCell = (p) => (gateFailed(p) ? `<b class="gate-fail">FAIL</b> ${escapeText(p.accuracy_gate.slice(5).trim())}` : p.accuracy_gate ? 'pass' : '<i>not checked</i>');
+  const gateCell = (p) => (gateFailed(p) ? { text: `FAIL ${p.accuracy_gate.slice(5).trim()}`, cls: 'gate-fail' }
+    : p.accuracy_gate ? 'pass' : 'not checked');
   const sAcc = section(`Accuracy against the fp32 reference (${ok.length - eligible.length} point(s) fail their gate)`,
     'First output vs the fp32 reference on the same inputs at the point\'s batch size: max |y-ref|/max|ref|, the smallest per-sample cosine, top-1 agreement; ' +
     'top-1 on a labelled set only for models with real weights. Gates per precision in docs/metrics.md. Points marked FAIL are left out of the best configurations and winners.');
   table(sAcc, ['point', 'precision', 'max rel error', 'min cosine', 'top-1 agreement', 'top-1 (labelled)', 'gate'], ok.map((p) => [
-    escapeText(p.label), p.precision, p.accuracy_max_rel_error == null ? null : p.accuracy_max_rel_error.toExponential(2),
+    p.label, p.precision, p.accuracy_max_rel_error == null ? null : p.accuracy_max_rel_error.toExponential(2),
     p.accuracy_cosine == null ? null : p.accuracy_cosine.toFixed(6), fmt(p.accuracy_top1_agreement, 3), fmt(p.accuracy_top1, 4), gateCell(p)]));
 
   // 7. Best configuration per model, among the points that pass their accuracy gate.
