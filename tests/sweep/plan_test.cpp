@@ -24,13 +24,27 @@ T changed(const T& value) {
   }
 }
 
-std::filesystem::path write_plan(const std::string& measure) {
+std::filesystem::path write_plan(const std::string& measure,
+                                 const std::string& scenarios = "[offline]") {
   const auto path = std::filesystem::temp_directory_path() /
                     ("infbench-plan-test-" + std::to_string(::getpid()) + ".yaml");
   std::ofstream(path) << "name: t\nmodels: [fake]\nframeworks:\n  fake: {}\nbatch_sizes: [2]\n"
-                      << "measure:\n"
+                      << "scenarios: " << scenarios << "\nmeasure:\n"
                       << measure;
   return path;
+}
+
+TEST(Plan, ServerOnlyFieldsApplyToTheServerPointsOnly) {
+  const auto path =
+      write_plan("  find_peak: true\n  latency_bound_ms: 15\n", "[single-stream, server]");
+  const Plan plan = load_plan(path);
+  std::filesystem::remove(path);
+  ASSERT_EQ(plan.point_count(), 2u);
+  for (const auto& point : plan.groups.front().points) {
+    const bool server = point.config.scenario == Scenario::server;
+    EXPECT_EQ(point.config.find_peak, server) << to_string(point.config.scenario);
+    EXPECT_EQ(point.config.latency_bound_ms, server ? 15 : 0) << to_string(point.config.scenario);
+  }
 }
 
 TEST(Plan, EveryRunConfigFieldIsSettableAndReachesTheWorker) {
@@ -41,7 +55,8 @@ TEST(Plan, EveryRunConfigFieldIsSettableAndReachesTheWorker) {
     member = changed(member);
     measure << "  " << f.name << ": " << member << "\n";
   });
-  const auto path = write_plan(measure.str());
+  // The server scenario: the one every field applies to (the others drop the server-only ones).
+  const auto path = write_plan(measure.str(), "[server]");
   const Plan plan = load_plan(path);
   std::filesystem::remove(path);
   ASSERT_EQ(plan.point_count(), 1u);
@@ -91,7 +106,7 @@ TEST(Plan, KeyWrittenAsAListIsAnErrorNamingFileAndLine) {
     FAIL() << "a list as a key was accepted";
   } catch (const Error& e) {
     const std::string what = e.what();
-    EXPECT_EQ(what.find(path.string() + ":8: bad conversion"), 0U) << what;
+    EXPECT_EQ(what.find(path.string() + ":9: bad conversion"), 0U) << what;
   }
   std::filesystem::remove(path);
 }
