@@ -1,5 +1,6 @@
 // libFuzzer target: the ensemble spec reader (src/ensemble/spec.cpp). Every problem must be an
 // infbench::Error (naming file, line and field), never another exception or a crash.
+#include "ensemble/helpers.hpp"
 #include "infbench/ensemble.hpp"
 #include "infbench/error.hpp"
 #include "scratch_file.hpp"
