@@ -5,7 +5,7 @@
 # written under WORK/<target>/artifacts/; libFuzzer stops a target at its first one).
 # Usage: bench/fuzz.sh [--runs N] [--jobs J] [--build DIR] [--work DIR] [TARGET...]
 #   N: executions per target (default 1000000); J: targets run at once (default 1);
-#   DIR: a build configured with INFBENCH_BUILD_FUZZERS=ON (default build-fuzz);
+#   DIR: a build configured with INFBENCH_BUILD_FUZZERS=ON (default build-asan);
 #   TARGET: npy, onnx_signature, zoo_manifest, ensemble_spec, plan (default: all five).
 # Exit status 1 when any target found something.
 set -euo pipefail
@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 
 runs=1000000
 jobs=1
-build=build-fuzz
+build=build-asan  # scripts/test.sh's ASan+UBSan build holds the fuzz targets
 work=""
 targets=()
 while [[ $# -gt 0 ]]; do

@@ -28,4 +28,7 @@ build/infbench ensemble configs/ensembles/fashion-mnist.yaml --batch-sizes 1,32 
   --labels models/fashion_mnist/test_labels.npy --db "$db" --markdown out/fashion-mnist-ensemble.md
 build/infbench report "$db" --out out/paper-cpu-report
 build/infbench export "$db" --format csv --out out/paper-cpu.csv
-echo "main: report at out/paper-cpu-report/index.html (open it in a browser; it works offline)"
+# Every point as a table and the fastest framework per model and batch (from the database).
+build/infbench report --markdown "$db" > out/paper-cpu.md
+echo "main: report at out/paper-cpu-report/index.html (open it in a browser; it works offline);" \
+  "tables in out/paper-cpu.md"

@@ -97,6 +97,76 @@ std::string joined(const std::set<std::string>& values) {
   return out.empty() ? "not recorded" : out;
 }
 
+bool gate_failed(const nlohmann::json& row) {
+  return text(row, "accuracy_gate").rfind("fail", 0) == 0;
+}
+
+// Per model and batch size, each framework at its fastest offline setting, the winner and its
+// margins, among the points that pass their accuracy gate (docs/metrics.md "Accuracy"); the
+// points left out are listed below the table.
+std::string winners_table(const std::vector<nlohmann::json>& rows) {
+  struct Best {
+    double rate = 0;
+    std::string name;
+  };
+  std::map<std::pair<std::string, double>, std::map<std::string, Best>> best;
+  std::vector<std::string> left_out;
+  std::map<std::pair<std::string, double>, int> candidates;  // offline points per model and batch
+  for (const auto& p : rows) {
+    const auto rate_of = number(p, "throughput_samples_per_s");
+    const auto scenario = text(p, "scenario");
+    if (text(p, "status") != "ok" || !rate_of || (!scenario.empty() && scenario != "offline")) {
+      continue;
+    }
+    const auto framework = text(p, "framework"), precision = text(p, "precision");
+    std::string name = framework;
+    if (!precision.empty() && precision != "fp32") name += " " + precision;
+    if (const auto settings = settings_of(p); !settings.empty()) name += " " + settings;
+    const auto batch = number(p, "batch_size").value_or(0);
+    ++candidates[{text(p, "model_name"), batch}];
+    if (gate_failed(p)) {
+      left_out.push_back(fmt::format("{} b{} {}: {}", text(p, "model_name"), batch, name,
+                                     text(p, "accuracy_gate")));
+      continue;
+    }
+    auto& slot = best[{text(p, "model_name"), batch}][framework];
+    if (*rate_of > slot.rate) slot = {*rate_of, name};
+  }
+  // Nothing to choose from (an ensemble study: one point per member and batch size): no table.
+  if (std::none_of(candidates.begin(), candidates.end(),
+                   [](const auto& c) { return c.second > 1; })) {
+    return {};
+  }
+  std::string out =
+      "\nFastest framework per model and batch size (offline throughput, each framework at its "
+      "fastest setting, among points that pass their accuracy gate):\n\n"
+      "| model | batch | winner (samples/s) | × next | × slowest | all frameworks at their best "
+      "setting |\n|---|---|---|---|---|---|\n";
+  for (const auto& [key, frameworks] : best) {
+    std::vector<std::pair<std::string, Best>> ranked(frameworks.begin(), frameworks.end());
+    std::sort(ranked.begin(), ranked.end(),
+              [](const auto& a, const auto& b) { return a.second.rate > b.second.rate; });
+    std::string everyone;
+    for (const auto& [framework, b] : ranked) {
+      everyone += (everyone.empty() ? "" : ", ") + framework + " " + rate(b.rate);
+    }
+    const auto& top = ranked.front().second;
+    const auto margin = [&](const auto& other) {
+      return fmt::format("{:.2f}× ({})", top.rate / other.second.rate, other.first);
+    };
+    out += fmt::format("| {} | {} | {}: {} | {} | {} | {} |\n", cell(key.first), key.second,
+                       cell(top.name), rate(top.rate),
+                       ranked.size() < 2 ? "(only one framework)" : margin(ranked[1]),
+                       ranked.size() < 2 ? "" : margin(ranked.back()), cell(everyone));
+  }
+  if (!left_out.empty()) {
+    out += fmt::format("\nLeft out: {} point(s) outside their precision's accuracy gate:\n\n",
+                       left_out.size());
+    for (const auto& line : left_out) out += "- " + cell(line) + "\n";
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string markdown_report(ResultStore& store, std::optional<std::int64_t> run,
@@ -167,6 +237,7 @@ std::string markdown_report(ResultStore& store, std::optional<std::int64_t> run,
           gate ? " " + cell(text(p, "accuracy_gate")) + " |" : "", cell(throttle_of(p)),
           cell(status));
     }
+    out += winners_table(rows);
   }
   if (by_run.empty())
     out += "\nNo points in this database" + std::string(run ? " run." : ".") + "\n";

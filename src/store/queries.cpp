@@ -52,7 +52,8 @@ nlohmann::json ResultStore::point_rows(std::optional<std::int64_t> run) {
                                   "p.requested_json, p.finished_at, ") +
                           (per_point_host ? "coalesce(p.host, r.host) AS host, p.device_used, "
                                           : "r.host AS host, NULL AS device_used, ") +
-                          "p.model AS model_name, m.* FROM points p JOIN metrics m "
+                          "p.model AS model_name, p.framework, p.scenario, p.batch_size, m.* FROM "
+                          "points p JOIN metrics m "
                           "USING(run_id, point_id) JOIN runs r "
                           "USING(run_id)" +
                           (run ? " WHERE p.run_id = ?" : "") + " ORDER BY p.run_id, p.rowid");
@@ -65,8 +66,10 @@ nlohmann::json ResultStore::point_rows(std::optional<std::int64_t> run) {
       if (name.rfind("m_", 0) == 0) name = name.substr(2);
       if ((name == "run_id" || name == "point_id") && row.contains(name)) continue;
       // The record's host (metrics.m_host) is the point's host: an older row's NULL keeps points'.
+      // A point that failed before its record was filled (a load failure) keeps the plan's
+      // framework, scenario and batch size from its points row.
       auto value = s.value(i);
-      if (row.contains(name) && value.is_null()) continue;
+      if (row.contains(name) && (value.is_null() || value == "" || value == 0)) continue;
       row[name] = std::move(value);
     }
     rows.push_back(std::move(row));

@@ -72,7 +72,7 @@ PY
     ;;
   report_excludes_failing)
     # A sweep over a zoo of one fake model with a reference: the fastest point (delay 1 ms) has 1%
-    # noise and fails the fp32 gate; the report and tools/winners_table.py must choose the 6 ms
+    # noise and fails the fp32 gate; the report and its markdown winners table must choose the 6 ms
     # point without noise (the 1 ms point without noise is excluded from the plan).
     mkdir -p "$work/zoo/fakezoo"
     /usr/bin/python3 - "$work/zoo" <<'PY'
@@ -104,9 +104,10 @@ YAML
     sqlite3 "$work/r.db" "select p.label, m.m_accuracy_gate, m.m_throughput_samples_per_s from points p join metrics m using(run_id, point_id)" | tee "$work/points.txt"
     [[ $(grep -c "|fail: rel_error 0.01 outside <= 0.001|" "$work/points.txt") == 2 ]] || fail "two noisy points should fail"
     [[ $(grep -c "|pass|" "$work/points.txt") == 1 ]] || fail "one point should pass"
-    /usr/bin/python3 "$(dirname "$0")/../../tools/winners_table.py" "$work/r.db" | tee "$work/winners.md"
+    "$bin" report --markdown "$work/r.db" | tee "$work/winners.md"
     grep -qF "| $model | 2 | fake delay_ms=6 noise=0: " "$work/winners.md" || fail "winners table chose a failing point"
-    grep -q "Left out: 2 point(s)" "$work/winners.md" || fail "winners table does not list the failing points"
+    grep -q "Left out: 2 point(s) outside their precision's accuracy gate" "$work/winners.md" ||
+      fail "winners table does not list the failing points"
     "$bin" report "$work/r.db" --out "$work/report"
     chromium --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking       --user-data-dir="$work/chrome" --virtual-time-budget=5000 --dump-dom "file://$work/report/index.html" > "$work/dom.html" 2>/dev/null
     /usr/bin/python3 - "$work/dom.html" <<'PY'

@@ -108,7 +108,13 @@ TEST(EnsembleSpec, BatchPlaceholderPicksTheFileCompiledForEachBatchSize) {
   const auto spec = load_ensemble_spec(path);
   EXPECT_EQ(member_model(spec.members[0], 8), path.parent_path() / "r.b8.onnx");
   EXPECT_EQ(member_model(spec.members[0], 64), path.parent_path() / "r.b64.onnx");
-  // The ensemble loads the batch size's file: the error names it.
+  // The ensemble loads the batch size's file: the error names it. The fake backend reads no
+  // file, so this needs ONNX Runtime (absent from the TSan build, which has no framework).
+  const auto table = backend_table();
+  if (std::none_of(table.begin(), table.end(),
+                   [](const auto& e) { return e.name == "onnxruntime"; })) {
+    GTEST_SKIP() << "onnxruntime is not built in: the error's file name is not checked";
+  }
   EnsembleOptions options;
   options.batch_size = 8;
   const auto error = error_of([&] { Ensemble(spec, options); });

@@ -106,7 +106,9 @@ runs = [r for (r,) in db.execute("select distinct run_id from points order by ru
 assert len(sections) == len(runs) == 2, (sections, runs)
 for run, start in zip(runs, sections):
     end = next((i for i in sections if i > start), len(md))
-    table = [l for l in md[start:end] if l.startswith("|")]
+    first = next(i for i in range(start, end) if md[i].startswith("|"))
+    last = next((i for i in range(first, end) if not md[i].startswith("|")), end)
+    table = md[first:last]  # the points table; the winners table follows it
     header, rows = table[0], table[2:]
     cells = lambda l: [c.strip() for c in l.replace("\\|", "").strip("|").split("|")]
     names = cells(header)
@@ -122,6 +124,11 @@ for run, start in zip(runs, sections):
     assert all(f"Commit: {c}" in md[start + 2] or c in md[start + 2] for c in commits), md[start + 2]
     failed = [r for r in rows if cells(r)[-1].startswith("failed")]
     assert len(failed) == n - ok, (len(failed), n, ok)
+    # Points whose worker died (no record) still show the plan's framework and batch size.
+    fw, b = names.index("framework"), names.index("batch")
+    planned = sorted((f, str(s)) for f, s in db.execute(
+        "select framework, batch_size from points where run_id=?", (run,)))
+    assert sorted((cells(r)[fw], cells(r)[b]) for r in rows) == planned, "framework/batch of a failed point"
 assert any("failed: measure:" in l for l in md), "failure phase"
 print("markdown matches the database:", len(runs), "runs")
 PY
