@@ -30,6 +30,8 @@ while [[ $# -gt 0 ]]; do
 done
 [[ ${#targets[@]} -gt 0 ]] || targets=(npy onnx_signature zoo_manifest ensemble_spec plan)
 work=${work:-$build/fuzz-work}
+# Stack traces with lines (setup.sh installs llvm-16's symbolizer).
+[[ -x /usr/lib/llvm-16/bin/llvm-symbolizer ]] && export ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-16/bin/llvm-symbolizer
 # The targets write each input to a scratch file (fuzz/scratch_file.hpp): keep it in memory.
 [[ -d /dev/shm && -w /dev/shm ]] && export TMPDIR=/dev/shm
 
