@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <system_error>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -43,7 +44,8 @@ infbench::PredictOptions first_call_only() {
 // Refuse an unwritable output before any work, so a failure leaves no partial result.
 void check_writable(const std::filesystem::path& path) {
   const auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
-  if (!std::filesystem::is_directory(dir) || ::access(dir.c_str(), W_OK) != 0) {
+  std::error_code unusable;  // a name the OS refuses (too long) is refused here, in one line
+  if (!std::filesystem::is_directory(dir, unusable) || ::access(dir.c_str(), W_OK) != 0) {
     throw Error(ErrorKind::io, "--output " + path.string() + ": directory '" + dir.string() +
                                    "' does not exist or is not writable");
   }

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <set>
+#include <system_error>
 
 #include "core/yaml_error.hpp"
 #include "helpers.hpp"
@@ -195,7 +196,8 @@ std::filesystem::path member_model(const MemberSpec& member, int batch_size) {
 namespace {
 
 EnsembleSpec read_ensemble_spec(const std::filesystem::path& path) {
-  if (!std::filesystem::is_regular_file(path)) {
+  std::error_code unreadable;  // a name the OS refuses (too long) is "not found", not an escape
+  if (!std::filesystem::is_regular_file(path, unreadable)) {
     throw Error(ErrorKind::not_found,
                 path.string() + ": ensemble spec not found (give the path of a .yaml file)");
   }
