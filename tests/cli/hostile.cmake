@@ -76,6 +76,10 @@ hostile(plan_million_points 2
   "million_points.yaml:1: max_points: the plan expands to 2000000 points \\(before exclude rules\\), above the limit of 20000"
   sweep ${H}/million_points.yaml --dry-run)
 hostile(plan_fifo 2 "fifo.yaml: is a FIFO" sweep ${H}/fifo.yaml --dry-run)
+if(INFBENCH_WITH_ONNXRUNTIME)
+  hostile(plan_name_too_long 2 "long_name.yaml:2: models: 'a+' has no onnxruntime file \\(onnx\\) in "
+    sweep ${H}/long_name.yaml --dry-run)
+endif()
 hostile(plan_repeat_huge 2 "measure: --repeat 5000 is out of range" sweep ${H}/million_points.yaml --dry-run
   --set max_points=0 --set measure.repeat=5000)
 

@@ -35,3 +35,8 @@ frameworks:
   fake: {delay_ms: [$seq100], per_sample_us: [$seq100], shift: [$seq100]}
 batch_sizes: [1, 2]
 YAML
+# A model name longer than a path may be (ENAMETOOLONG): found by the plan fuzzer, where it escaped
+# as std::filesystem_error.
+long_name=$(printf 'a%.0s' $(seq 1 5000))
+printf 'name: long\nmodels: [%s]\nframeworks: {onnxruntime: {}}\nbatch_sizes: [1]\n' "$long_name" \
+  > "$dir/long_name.yaml"
