@@ -4,7 +4,7 @@
 // member alone with the thread share it has inside the ensemble, the interference matrix, the
 // memory each member adds, and top-1 accuracy of members and ensemble on labelled data.
 #include <filesystem>
-#include <nlohmann/json.hpp>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -50,7 +50,9 @@ struct EnsembleStudy {
     RunResult result;
   };
   std::vector<Run> runs;
-  nlohmann::json summary;  // speed-ups, interference, memory, accuracy (docs/ensembles.md)
+  // Speed-ups, interference, memory, accuracy as JSON text (docs/ensembles.md): what the database
+  // stores and --json writes; text, so the public headers need no JSON library.
+  std::string summary_json;
 };
 
 // Runs the study; `progress` hears one line per step. Framework failures become failed runs.

@@ -3,6 +3,7 @@
 // `infbench report` turns into plots.
 #include <fmt/core.h>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "commands.hpp"
@@ -49,7 +50,7 @@ void store_study(const std::string& db, const std::filesystem::path& spec_path,
     id.requested = {{"role", r.role}, {"mode", r.mode}};
     store.add_point(run, id, r.result);
   }
-  store.add_study(run, "ensemble", study.spec.name, study.summary);
+  store.add_study(run, "ensemble", study.spec.name, nlohmann::json::parse(study.summary_json));
   store.end_run(run, "done");
 }
 
@@ -88,13 +89,14 @@ void run(EnsembleCommandOptions o) {
   }();
   const auto table = ensemble_study_table(study);
   fmt::print("{}", table);
-  if (!o.json.empty()) write_atomically("--json", o.json, study.summary.dump(1) + "\n");
+  const auto summary = nlohmann::json::parse(study.summary_json);
+  if (!o.json.empty()) write_atomically("--json", o.json, summary.dump(1) + "\n");
   if (!o.markdown.empty()) write_atomically("--markdown", o.markdown, table);
   if (!o.db.empty()) {
     store_study(o.db, o.spec, study);
     fmt::print("stored in {} (infbench report {} --out DIR)\n", o.db, o.db);
   }
-  if (study.summary.value("interrupted", false)) {
+  if (summary.value("interrupted", false)) {
     throw Error(ErrorKind::interrupted, "interrupted: the tables above cover what was measured");
   }
 }

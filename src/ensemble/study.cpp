@@ -2,6 +2,7 @@
 // interference matrix and accuracy (include/infbench/ensemble_study.hpp, docs/ensembles.md).
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "helpers.hpp"
@@ -216,14 +217,15 @@ EnsembleStudy run_ensemble_study(const std::filesystem::path& spec_path,
     }
     batches.push_back(entry);
   }
-  study.summary = {{"ensemble", spec.name},
-                   {"spec", spec_path.string()},
-                   {"combine", std::string(to_string(spec.combine))},
-                   {"threads", config.threads > 0 ? config.threads : default_thread_count()},
-                   {"batches", batches},
-                   {"interrupted", interrupt_flag().load()}};
+  nlohmann::json summary = {
+      {"ensemble", spec.name},
+      {"spec", spec_path.string()},
+      {"combine", std::string(to_string(spec.combine))},
+      {"threads", config.threads > 0 ? config.threads : default_thread_count()},
+      {"batches", batches},
+      {"interrupted", interrupt_flag().load()}};
   for (const auto& m : spec.members) {
-    study.summary["members"].push_back(
+    summary["members"].push_back(
         {{"name", m.name}, {"framework", m.framework}, {"model", m.model.string()}});
   }
   if (!config.labels.empty() && !interrupt_flag()) {
@@ -236,14 +238,15 @@ EnsembleStudy run_ensemble_study(const std::filesystem::path& spec_path,
       accuracy.push_back({{"name", a.name}, {"top1", a.top1}});
       progress(fmt::format("  accuracy {:<12} top-1 {:.4f}", a.name, a.top1));
     }
-    study.summary["accuracy"] = accuracy;
-    study.summary["accuracy_labels"] = config.labels.string();
+    summary["accuracy"] = accuracy;
+    summary["accuracy_labels"] = config.labels.string();
   }
+  study.summary_json = summary.dump();
   return study;
 }
 
 std::string ensemble_study_table(const EnsembleStudy& study) {
-  const auto& s = study.summary;
+  const auto s = nlohmann::json::parse(study.summary_json);
   std::string out = fmt::format("ensemble {} ({} members, combine {}, {} threads in all)\n",
                                 s["ensemble"].get<std::string>(), study.spec.members.size(),
                                 s["combine"].get<std::string>(), s["threads"].get<int>());
