@@ -1,6 +1,13 @@
-# Sourced ON THE GPU MACHINE by scripts/gpu/run_*.sh (needs OUT, say): builds infbench into
-# build-gpu against the preinstalled PyTorch's LibTorch (CUDA) and the ONNX Runtime library of its
-# Python wheel, with the small C++ libraries carried in .gpu-deps (scripts/gpu/fetch_deps.sh).
+# Sourced ON THE GPU MACHINE by scripts/gpu/run_*.sh (after they set START and read their
+# arguments): gives them $OUT (default out/gpu), elapsed and say, prints the machine, and defines
+# infbench_build_on_device, which builds infbench into build-gpu against the preinstalled PyTorch's
+# LibTorch (CUDA) and the ONNX Runtime library of its Python wheel, with the small C++ libraries
+# carried in .gpu-deps (scripts/gpu/fetch_deps.sh).
+OUT=${OUT:-out/gpu}
+mkdir -p "$OUT"
+elapsed() { echo $(( $(date +%s) - START )); }
+say() { echo "[$(elapsed) s] $*"; }
+say "machine: $(nvidia-smi --query-gpu=name,driver_version,memory.total,power.limit --format=csv,noheader | head -1), $(nproc) CPUs"
 DEPS=$PWD/.gpu-deps
 [[ -d $DEPS/root || ! -f .gpu-deps.tar.xz ]] || tar -xJf .gpu-deps.tar.xz
 [[ -d $DEPS/root ]] || { echo ".gpu-deps missing: run scripts/gpu/fetch_deps.sh here and carry .gpu-deps.tar.xz" >&2; exit 2; }

@@ -29,13 +29,8 @@ while [[ $# -gt 0 ]]; do
   esac
   shift
 done
-OUT=${OUT:-out/gpu}
-mkdir -p "$OUT"
-elapsed() { echo $(( $(date +%s) - START )); }
-say() { echo "[$(elapsed) s] $*"; }
 left() { echo $(( BUDGET_S - $(elapsed) )); }
 has() { [[ ",$STEPS," == *",$1,"* ]]; }
-say "machine: $(nvidia-smi --query-gpu=name,driver_version,power.limit --format=csv,noheader | head -1)"
 source scripts/gpu/build_on_device.sh
 ( set -e
   PYTHONUNBUFFERED=1 $PY tools/aoti_zoo.py models resnet50 resnet18 > "$OUT/zoo.log" 2>&1

@@ -19,10 +19,6 @@ while [[ $# -gt 0 ]]; do
   esac
   shift
 done
-OUT=${OUT:-out/gpu}
-mkdir -p "$OUT"
-elapsed() { echo $(( $(date +%s) - START )); }
-say() { echo "[$(elapsed) s] $*"; }
 nvidia-smi --query-gpu=index,name,driver_version,memory.total --format=csv,noheader
 GPUS=$(nvidia-smi --query-gpu=index --format=csv,noheader | paste -sd, -)
 source scripts/gpu/build_on_device.sh

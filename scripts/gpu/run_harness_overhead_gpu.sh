@@ -25,11 +25,6 @@ while [[ $# -gt 0 ]]; do
   esac
   shift
 done
-OUT=${OUT:-out/gpu}
-mkdir -p "$OUT"
-elapsed() { echo $(( $(date +%s) - START )); }
-say() { echo "[$(elapsed) s] $*"; }
-say "machine: $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | head -1), $(nproc) CPUs"
 INFBENCH_BENCH=ON
 source scripts/gpu/build_on_device.sh
 ( PYTHONUNBUFFERED=1 $PY tools/aoti_zoo.py models "$MODEL" > "$OUT/zoo.log" 2>&1 &&

@@ -40,12 +40,6 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 MODELS=${MODELS//,/ }
-OUT=${OUT:-out/gpu}
-mkdir -p "$OUT"
-elapsed() { echo $(( $(date +%s) - START )); }
-say() { echo "[$(elapsed) s] $*"; }
-
-say "machine: $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | head -1)"
 source scripts/gpu/build_on_device.sh
 
 # The zoo and the packages are built while infbench compiles (the compile is CPU-bound, the

@@ -46,12 +46,8 @@ while [[ $# -gt 0 ]]; do
   esac
   shift
 done
-OUT=${OUT:-out/gpu}
-mkdir -p "$OUT/peers"
-elapsed() { echo $(( $(date +%s) - START )); }
-say() { echo "[$(elapsed) s] $*"; }
-say "machine: $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | head -1)"
 source scripts/gpu/build_on_device.sh
+mkdir -p "$OUT/peers"
 [[ -n $RAW_IN ]] && cp "$RAW_IN" "$OUT/peers/raw.jsonl"
 
 # The zoo (ONNX + TorchScript with the zoo's weights) and its StableHLO exports, while infbench

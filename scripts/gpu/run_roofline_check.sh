@@ -8,11 +8,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 START=$(date +%s)
-OUT=${OUT:-out/gpu}
-mkdir -p "$OUT"
-elapsed() { echo $(( $(date +%s) - START )); }
-say() { echo "[$(elapsed) s] $*"; }
-say "machine: $(nvidia-smi --query-gpu=name,driver_version,power.limit --format=csv,noheader | head -1)"
 source scripts/gpu/build_on_device.sh
 ( PYTHONUNBUFFERED=1 $PY tools/aoti_zoo.py models resnet50 > "$OUT/zoo.log" 2>&1 ) &
 ZOO_PID=$!

@@ -35,12 +35,6 @@ while [[ $# -gt 0 ]]; do
   esac
   shift
 done
-OUT=${OUT:-out/gpu}
-mkdir -p "$OUT"
-elapsed() { echo $(( $(date +%s) - START )); }
-say() { echo "[$(elapsed) s] $*"; }
-
-say "machine: $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | head -1)"
 source scripts/gpu/build_on_device.sh
 [[ -n $PJRT_INCLUDE ]] || { echo "no PJRT header in .gpu-deps: run scripts/gpu/fetch_deps.sh here first" >&2; exit 2; }
 
