@@ -23,6 +23,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/file_key.hpp"
+#include "core/json_text.hpp"
 #include "infbench/backend.hpp"
 #include "option_values.hpp"
 #include "pjrt_client.hpp"
@@ -138,7 +139,7 @@ Sidecar read_sidecar(const fs::path& model) {
          {std::pair{"inputs", &s.signature.inputs}, std::pair{"outputs", &s.signature.outputs}}) {
       for (const auto& t : j.at(key)) {
         const auto dtype = parse_dtype(t.at("dtype").get<std::string>());
-        if (!dtype) throw Error(ErrorKind::unsupported, "dtype " + t.at("dtype").dump());
+        if (!dtype) throw Error(ErrorKind::unsupported, "dtype " + json_text(t.at("dtype")));
         list->push_back({t.at("name").get<std::string>(), *dtype, t.at("shape").get<Shape>()});
       }
     }

@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "commands.hpp"
+#include "core/json_text.hpp"
 #include "core/record_json.hpp"
 #include "infbench/ensemble_study.hpp"
 #include "infbench/registry.hpp"
@@ -76,7 +77,7 @@ void run(BenchOptions o) {
     }
   }
   if (!o.json.empty()) {
-    write_atomically("--json", o.json, record.dump(1) + "\n");
+    write_atomically("--json", o.json, json_text(record, 1) + "\n");
     fmt::print("  record      {}\n", o.json);
   }
   if (result.record.status == "failed")

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "commands.hpp"
+#include "core/json_text.hpp"
 #include "infbench/ensemble_study.hpp"
 #include "infbench/environment.hpp"
 #include "infbench/registry.hpp"
@@ -90,7 +91,7 @@ void run(EnsembleCommandOptions o) {
   const auto table = ensemble_study_table(study);
   fmt::print("{}", table);
   const auto summary = nlohmann::json::parse(study.summary_json);
-  if (!o.json.empty()) write_atomically("--json", o.json, summary.dump(1) + "\n");
+  if (!o.json.empty()) write_atomically("--json", o.json, json_text(summary, 1) + "\n");
   if (!o.markdown.empty()) write_atomically("--markdown", o.markdown, table);
   if (!o.db.empty()) {
     store_study(o.db, o.spec, study);

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "core/json_text.hpp"
 #include "infbench/registry.hpp"
 
 namespace infbench::cli {
@@ -72,7 +73,7 @@ void add_info_command(CLI::App& app) {
         print_text(info, entry.description);
       }
     }
-    if (*json) fmt::print("{}\n", all.dump(2));
+    if (*json) fmt::print("{}\n", json_text(all, 2));
   });
 }
 

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "core/json_text.hpp"
 #include "infbench/data_parallel.hpp"
 #include "infbench/model.hpp"
 #include "infbench/npy.hpp"
@@ -130,7 +131,7 @@ void write_report(const PredictOptions& o, const Model& model, double first_infe
       {"predict_s", predict_s},
       {"throughput_samples_per_s", static_cast<double>(samples) / predict_s}};
   std::ofstream out(o.report);
-  out << record.dump(2) << "\n";
+  out << json_text(record, 2) << "\n";
   if (!out) throw Error(ErrorKind::io, "--report " + o.report + ": cannot write");
 }
 
@@ -201,7 +202,7 @@ void run_data_parallel(PredictOptions& o, const NamedTensors& inputs) {
         {"scaling_vs_one_device", scaling},
         {"simulated_devices", info.notes.find("SIMULATED") != std::string::npos}};
     std::ofstream out(o.report);
-    out << record.dump(2) << "\n";
+    out << json_text(record, 2) << "\n";
     if (!out) throw Error(ErrorKind::io, "--report " + o.report + ": cannot write");
   }
 }

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "core/json_text.hpp"
 #include "helpers.hpp"
 #include "infbench/ensemble_study.hpp"
 #include "infbench/npy.hpp"
@@ -241,7 +242,7 @@ EnsembleStudy run_ensemble_study(const std::filesystem::path& spec_path,
     summary["accuracy"] = accuracy;
     summary["accuracy_labels"] = config.labels.string();
   }
-  study.summary_json = summary.dump();
+  study.summary_json = json_text(summary);
   return study;
 }
 

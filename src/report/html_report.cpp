@@ -5,6 +5,7 @@
 #include "core/atomic_file.hpp"
 #include "infbench/error.hpp"
 
+#include "core/json_text.hpp"
 #include "report_assets.hpp"  // generated: kChartJs, kReportJs
 
 namespace infbench {
@@ -77,8 +78,7 @@ std::filesystem::path write_html_report(ResultStore& store, std::optional<std::i
                                {"studies", studies}};
   // Invalid UTF-8 in a stored string (a model path, a framework message) is shown as U+FFFD
   // instead of failing the whole report.
-  constexpr auto kReplace = nlohmann::json::error_handler_t::replace;
-  write_file_atomically(out_dir / "data.json", data.dump(1, ' ', false, kReplace));
+  write_file_atomically(out_dir / "data.json", json_text(data, 1));
   std::string html =
       "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
       "<title>infbench report</title><style>";
@@ -90,7 +90,7 @@ std::filesystem::path write_html_report(ResultStore& store, std::optional<std::i
   html += "<script>/* Chart.js (MIT), inlined so the page works offline */\n";
   html += kChartJs;
   html += "\n</script>\n<script>window.INFBENCH = ";
-  html += script_safe(data.dump(-1, ' ', false, kReplace));
+  html += script_safe(json_text(data));
   html += ";</script>\n<script>\n";
   html += kReportJs;
   html += "\n</script>\n</body></html>\n";

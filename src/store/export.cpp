@@ -4,6 +4,7 @@
 #include <set>
 #include <vector>
 
+#include "core/json_text.hpp"
 #include "infbench/error.hpp"
 
 namespace infbench {
@@ -12,7 +13,7 @@ namespace {
 // A string as itself, anything else as its JSON text (rows are ordered_json, summaries json).
 template <class Json>
 std::string text_of(const Json& v) {
-  return v.is_string() ? v.template get<std::string>() : v.dump();
+  return v.is_string() ? v.template get<std::string>() : json_text(v);
 }
 
 std::string csv_cell(const nlohmann::ordered_json& v) {
@@ -98,7 +99,7 @@ void flatten_scalars(const nlohmann::json& value, const std::string& path,
 
 void write_rows(const nlohmann::ordered_json& rows, const std::string& format, std::ostream& out) {
   if (format == "jsonl") {
-    for (const auto& row : rows) out << row.dump() << "\n";
+    for (const auto& row : rows) out << json_text(row) << "\n";
     return;
   }
   // Rows may differ (two studies of different ensembles): the header is the union of columns.

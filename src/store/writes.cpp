@@ -2,6 +2,7 @@
 #include <chrono>
 #include <ctime>
 
+#include "core/json_text.hpp"
 #include "database.hpp"
 
 namespace infbench {
@@ -24,7 +25,7 @@ std::pair<std::string, std::string> environment_json(const Environment& environm
     env[k] = v;
     if (k == "host") host = v;
   }
-  return {env.dump(), host};
+  return {json_text(env), host};
 }
 
 }  // namespace
@@ -64,7 +65,7 @@ void ResultStore::add_point(std::int64_t run, const PointIdentity& p, const RunR
   point.bind(8, p.scenario);
   point.bind(9, p.batch_size);
   point.bind(10, p.device);
-  point.bind(11, p.requested.dump());
+  point.bind(11, json_text(p.requested));
   point.bind(12, r.status);
   point.bind(13, r.error);
   point.bind(14, r.error_phase);
@@ -140,7 +141,7 @@ void ResultStore::add_study(std::int64_t run, const std::string& kind, const std
   s.bind(1, run);
   s.bind(2, kind);
   s.bind(3, name);
-  s.bind(4, summary.dump());
+  s.bind(4, json_text(summary));
   s.step();
 }
 

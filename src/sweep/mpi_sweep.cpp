@@ -25,6 +25,7 @@
 #include <set>
 #include <thread>
 
+#include "core/json_text.hpp"
 #include "core/record_json.hpp"
 #include "infbench/environment.hpp"
 #include "infbench/error.hpp"
@@ -59,7 +60,7 @@ void check(int rc, const char* what) {
 }
 
 void send(const nlohmann::json& message, int to, int tag) {
-  const std::string text = message.dump();
+  const std::string text = json_text(message);
   check(MPI_Send(text.data(), static_cast<int>(text.size()), MPI_CHAR, to, tag, MPI_COMM_WORLD),
         "send");
 }
@@ -398,7 +399,7 @@ class Coordinator {
 // Rank 0's setup (database, --resume lookup) succeeds or fails for the whole job: the outcome is
 // broadcast, so that a user error ends every rank cleanly with rank 0's one-line message.
 nlohmann::json broadcast(int rank, const nlohmann::json& value) {
-  std::string text = rank == 0 ? value.dump() : std::string();
+  std::string text = rank == 0 ? json_text(value) : std::string();
   int length = static_cast<int>(text.size());
   check(MPI_Bcast(&length, 1, MPI_INT, 0, MPI_COMM_WORLD), "broadcast");
   text.resize(static_cast<std::size_t>(length));

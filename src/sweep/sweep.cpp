@@ -17,6 +17,7 @@
 #include <map>
 
 #include "core/idle_baseline.hpp"
+#include "core/json_text.hpp"
 #include "core/record_json.hpp"
 #include "infbench/environment.hpp"
 #include "infbench/registry.hpp"
@@ -85,7 +86,7 @@ Child spawn_worker(const std::vector<PlanPoint>& points, const std::filesystem::
   if (log_fd >= 0) ::close(log_fd);
   nlohmann::json group = nlohmann::json::array();
   for (const auto& p : points) group.push_back(point_to_json(p));
-  const std::string text = group.dump();
+  const std::string text = json_text(group);
   std::size_t written = 0;
   while (written < text.size()) {
     const auto n = ::write(to_child[1], text.data() + written, text.size() - written);

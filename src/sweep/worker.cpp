@@ -6,6 +6,7 @@
 #include <map>
 #include <type_traits>
 
+#include "core/json_text.hpp"
 #include "core/record_json.hpp"
 #include "infbench/registry.hpp"
 #include "sweep.hpp"
@@ -15,7 +16,7 @@ namespace {
 
 // Results go to fd 3, so that whatever frameworks print on stdout/stderr cannot corrupt them.
 void emit(const nlohmann::json& message) {
-  const std::string line = message.dump() + "\n";
+  const std::string line = json_text(message) + "\n";
   std::size_t written = 0;
   while (written < line.size()) {
     const auto n = ::write(3, line.data() + written, line.size() - written);

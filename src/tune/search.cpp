@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "core/json_text.hpp"
 #include "infbench/environment.hpp"
 #include "infbench/error.hpp"
 #include "infbench/registry.hpp"
@@ -294,7 +295,7 @@ std::string describe_request(const TuneRequest& r, const Space& space) {
   j["short_s"] = r.short_s;
   j["rungs"] = r.rungs;
   for (const auto& c : space.combos) j["configurations"].push_back(c.label());
-  return j.dump(2);
+  return json_text(j, 2);
 }
 
 }  // namespace

@@ -89,6 +89,18 @@ assert statuses == ["interrupted"], statuses  # the run in progress; nothing sta
 assert json.load(open(sys.argv[2]))["interrupted"] is True
 PY
     ;;
+  foreign_bytes)
+    # A spec path that is not UTF-8 (Latin-1 "é" = 0xE9) goes into the study's JSON summary: it is
+    # written with U+FFFD instead of failing the finished study ("unexpected error", exit 70).
+    odd="$work/spec-$(printf '\xe9')"
+    mkdir -p "$odd"; cp "$spec" "$odd/fakes.yaml"
+    "$bin" ensemble "$odd/fakes.yaml" --batch-sizes 1 --threads 2 --min-duration-s 0.1 \
+      --warmup-s 0.02 --interference-s 0.1 --no-members --db "$work/e.db" --json "$work/e.json" \
+      > "$work/out.txt" 2> "$work/err.txt" || fail "exit $?: $(tail -3 "$work/err.txt")"
+    python3 -c 'import json, sys; s = json.load(open(sys.argv[1])); assert "spec-\ufffd/" in s["spec"], s["spec"]' \
+      "$work/e.json" || fail "summary spec: $(head -c 300 "$work/e.json")"
+    [[ $(sqlite3 "$work/e.db" "select count(*) from studies where kind='ensemble'") == 1 ]] || fail "study not stored"
+    ;;
   bad_spec)
     printf 'members:\n  - {framework: fake, model: a}\n  - {framework: fake, modle: b}\n' > "$work/bad.yaml"
     set +e
