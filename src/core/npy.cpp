@@ -42,9 +42,16 @@ Error npy_error(const std::filesystem::path& path, const std::string& what) {
   return Error(ErrorKind::invalid_argument, path.string() + ": not a valid .npy file: " + what);
 }
 
+// Which closing characters no longer occur after some point of the header: every later candidate
+// value that needs one fails too, so it is not searched for again (a header of 10^5 unterminated
+// "'shape': (" would otherwise rescan to its end each time: quadratic).
+struct Unterminated {
+  bool quote = false, paren = false;
+};
+
 // The value after `'key':` at `at` (just past the key), as the text of one of the forms NumPy
 // writes: a quoted string, True, False or a tuple; empty when none starts there.
-std::string value_at(const std::string& header, std::size_t at) {
+std::string value_at(const std::string& header, std::size_t at, Unterminated& unterminated) {
   const auto skip_spaces = [&](std::size_t i) {
     return std::min(header.find_first_not_of(" \t\n\r\f\v", i), header.size());
   };
@@ -52,10 +59,15 @@ std::string value_at(const std::string& header, std::size_t at) {
   if (at >= header.size() || header[at] != ':') return {};
   at = skip_spaces(at + 1);
   if (at >= header.size()) return {};
-  const auto closing = header[at] == '\'' ? '\'' : header[at] == '(' ? ')' : '\0';
-  if (closing != '\0') {
-    const auto end = header.find(closing, at + 1);
-    return end == std::string::npos ? std::string{} : header.substr(at, end - at + 1);
+  if (header[at] == '\'' || header[at] == '(') {
+    const char closing = header[at] == '\'' ? '\'' : ')';
+    bool& none_left = closing == '\'' ? unterminated.quote : unterminated.paren;
+    const auto end = none_left ? std::string::npos : header.find(closing, at + 1);
+    if (end == std::string::npos) {
+      none_left = true;
+      return {};
+    }
+    return header.substr(at, end - at + 1);
   }
   for (const std::string word : {"True", "False"}) {
     if (header.compare(at, word.size(), word) == 0) return word;
@@ -70,31 +82,43 @@ std::string dict_value(const std::string& header, const std::string& key,
   // A scan rather than std::regex, which was compiled on every read and dominated the reader's
   // time under the fuzzer. As the regex did, the first 'key' followed by a value wins.
   const std::string quoted = "'" + key + "'";
+  Unterminated unterminated;
   for (auto at = header.find(quoted); at != std::string::npos; at = header.find(quoted, at + 1)) {
-    if (auto value = value_at(header, at + quoted.size()); !value.empty()) return value;
+    if (auto value = value_at(header, at + quoted.size(), unterminated); !value.empty()) {
+      return value;
+    }
   }
   throw npy_error(path, "header has no '" + key + "'");
 }
 
+// A Python tuple of sizes as NumPy writes it: (), (n,), (n, m), ... (Python 2 wrote 3L); every
+// item a size, none empty but the one after a trailing comma.
 Shape parse_shape(const std::string& tuple, const std::filesystem::path& path) {
+  const auto bad = [&] {
+    return npy_error(path, "bad shape " + tuple + ": dimensions must be integers >= 0");
+  };
+  const std::string inner = tuple.substr(1, tuple.size() - 2);
   Shape shape;
-  std::string inner = tuple.substr(1, tuple.size() - 2);
+  if (inner.find_first_not_of(" \t") == std::string::npos) return shape;  // () : a scalar
   std::size_t pos = 0;
-  while (pos < inner.size()) {
+  while (true) {
     const auto comma = inner.find(',', pos);
     std::string item =
         inner.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
     item.erase(0, item.find_first_not_of(" \t"));
-    item.erase(item.find_last_not_of(" \tL") + 1);
-    if (!item.empty()) {
-      try {
-        std::size_t used = 0;
-        const long long v = std::stoll(item, &used);
-        if (used != item.size() || v < 0) throw std::invalid_argument(item);
-        shape.push_back(v);
-      } catch (const std::exception&) {
-        throw npy_error(path, "bad shape " + tuple + ": dimensions must be integers >= 0");
-      }
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (item.empty()) {
+      if (comma == std::string::npos && pos > 0) break;  // after the trailing comma of (n,)
+      throw bad();
+    }
+    if (item.size() > 1 && item.back() == 'L') item.pop_back();
+    try {
+      std::size_t used = 0;
+      const long long v = std::stoll(item, &used);
+      if (used != item.size() || v < 0) throw bad();
+      shape.push_back(v);
+    } catch (const std::exception&) {
+      throw bad();
     }
     if (comma == std::string::npos) break;
     pos = comma + 1;

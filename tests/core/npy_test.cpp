@@ -160,6 +160,48 @@ TEST_F(NpyTest, RefusesHeadersClaimingMoreThanTheFileHolds) {
   expect_error(dir_ / "dir.npy", "dir.npy: is a directory; give the .npy file itself");
 }
 
+// The header is read as the Python dict NumPy writes, not as any text that contains the keys:
+// spacing NumPy may use is accepted, items that are not sizes are refused, and a header made of
+// many unterminated values is refused in linear time (the scan does not restart from each one).
+TEST_F(NpyTest, ReadsTheHeaderDictStrictly) {
+  const auto write = [&](const std::string& name, const std::string& dict, std::size_t data) {
+    std::string header = dict;
+    header.append((64 - (10 + header.size() + 1) % 64) % 64, ' ');
+    header += '\n';
+    std::ofstream out(dir_ / name, std::ios::binary);
+    out << "\x93NUMPY" << '\x02' << '\x00';
+    for (int shift = 0; shift < 32; shift += 8) out << static_cast<char>(header.size() >> shift);
+    out << header << std::string(data, '\0');
+    return dir_ / name;
+  };
+  const std::string f4 = "{'descr': '<f4', 'fortran_order': False, ";
+  EXPECT_EQ(read_npy(write("spaced.npy",
+                           "{ 'descr' :\t'<f4' ,'fortran_order':False,\n"
+                           "'shape' : ( 2 ,3 , ) }",
+                           24))
+                .shape(),
+            (Shape{2, 3}));
+  EXPECT_EQ(read_npy(write("long.npy", f4 + "'shape': (2L, 1L), }", 8)).shape(), (Shape{2, 1}));
+  EXPECT_EQ(read_npy(write("scalar.npy", f4 + "'shape': (), }", 4)).shape(), (Shape{}));
+  EXPECT_EQ(read_npy(write("one.npy", f4 + "'shape': (3,), }", 12)).shape(), (Shape{3}));
+  // A key quoted as another key's value is not that key.
+  EXPECT_EQ(read_npy(write("value.npy", "{'x': 'shape', " + f4.substr(1) + "'shape': (1,), }", 4))
+                .shape(),
+            (Shape{1}));
+  for (const std::string shape : {"(,,3)", "(,)", "(L,)", "(3,,)", "(3 4,)", "(0x10,)", "(1e3,)"}) {
+    expect_error(write("bad.npy", f4 + "'shape': " + shape + ", }", 64), "bad shape " + shape);
+  }
+  expect_error(write("no_shape.npy", f4 + "'shape': (3, }", 12), "header has no 'shape'");
+  // An unterminated descriptor runs to the next quote: a dtype no reader knows.
+  expect_error(write("descr.npy", "{'descr': '<f4, 'fortran_order': False, 'shape': (3,), }", 12),
+               "unsupported");
+  expect_error(write("truex.npy", "{'descr': '<f4', 'fortran_order': Truex, 'shape': (1,), }", 4),
+               "Fortran order");
+  std::string many = f4;
+  for (int i = 0; i < 100000; ++i) many += "'shape': (";
+  expect_error(write("quadratic.npy", many, 0), "header has no 'shape'");
+}
+
 TEST_F(NpyTest, FailedWriteLeavesNoFile) {
   const auto target = dir_ / "no_such_dir" / "out.npy";
   EXPECT_THROW(write_npy(target, Tensor(DType::float32, {1})), Error);
