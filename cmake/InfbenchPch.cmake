@@ -20,7 +20,7 @@ function(infbench_precompile_headers)
   if(TARGET infbench)
     target_precompile_headers(infbench PRIVATE ${common} <CLI/CLI.hpp>)
   endif()
-  if(NOT IS_DIRECTORY "${PROJECT_BINARY_DIR}/tests")
+  if(NOT (INFBENCH_BUILD_TESTS AND INFBENCH_BUILD_CLI))  # as the root adds tests/
     return()
   endif()
   set(dirs "${PROJECT_SOURCE_DIR}/tests")

@@ -28,7 +28,8 @@ git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
 # ASan+UBSan build below (TSan for the threaded ones), where they are checked strictly and where
 # the binary starts in a fraction of the time (it links no framework but ONNX Runtime; this one
 # spends ~0.5 s loading LibTorch, OpenVINO, TVM... at every start). This build runs what needs its
-# frameworks, MPI or Slurm: adapters, cli (every framework), mpi, slurm, report, install, gpu.
+# frameworks, MPI or Slurm: adapters, cli (every framework), mpi, slurm, report, install, gpu,
+# frameworks (an ensemble of members in three of them).
 stage "ctest (tests that need this build's frameworks, MPI or Slurm)"
 ctest --test-dir build -LE '^(unit|sweep|ensemble|store|tune)$' --output-on-failure -j"$(nproc)"
 
@@ -43,6 +44,7 @@ ctest --test-dir build -LE '^(unit|sweep|ensemble|store|tune)$' --output-on-fail
 no_frameworks=(-DINFBENCH_WITH_LIBTORCH=OFF -DINFBENCH_WITH_AOTINDUCTOR=OFF -DINFBENCH_WITH_OPENCV=OFF
   -DINFBENCH_WITH_OPENVINO=OFF -DINFBENCH_WITH_TENSORFLOW=OFF -DINFBENCH_WITH_XLA=OFF
   -DINFBENCH_WITH_TVM=OFF -DINFBENCH_WITH_CUDA=OFF -DINFBENCH_WITH_MPI=OFF -DINFBENCH_BUILD_BENCH=OFF)
+symbolizer=/usr/lib/llvm-16/bin/llvm-symbolizer  # from setup.sh's llvm-16
 sanitized() {  # sanitized NAME LABELS -OLEVEL CMAKE_ARGS...: configure, build, run the tests LABELS (a regex)
   local dir="build-$1" label="$2" opt="$3"; shift 3
   stage "$dir: build"
@@ -59,16 +61,15 @@ sanitized() {  # sanitized NAME LABELS -OLEVEL CMAKE_ARGS...: configure, build, 
   ASAN_SYMBOLIZER_PATH="$symbolizer" TSAN_SYMBOLIZER_PATH="$symbolizer" \
     ctest --test-dir "$dir" -L "$label" --output-on-failure -j"$(nproc)" || { cat "$dir"/sanitizer-reports/* 2>/dev/null; exit 1; }
   # A report is a finding's header; the runtimes' own notices (a missing symbolizer, say) are not.
-  local reports
-  reports=$(grep -l -E "ERROR: [A-Za-z]+Sanitizer|runtime error:|WARNING: ThreadSanitizer:" "$dir"/sanitizer-reports/* 2>/dev/null || true)
-  if [[ -n $reports ]]; then
-    cat $reports; echo "test: $dir: sanitizer reports above" >&2; exit 1
+  local findings="ERROR: [A-Za-z]+Sanitizer|runtime error:|WARNING: ThreadSanitizer:"
+  if grep -q -E "$findings" "$dir"/sanitizer-reports/* 2>/dev/null; then
+    grep -l -Z -E "$findings" "$dir"/sanitizer-reports/* | xargs -0 cat
+    echo "test: $dir: sanitizer reports above" >&2; exit 1
   fi
   if compgen -G "$dir/sanitizer-reports/*" >/dev/null; then
     echo "test: $dir: runtime notices, not findings:"; sort -u "$dir"/sanitizer-reports/* | head -5
   fi
 }
-symbolizer=/usr/lib/llvm-16/bin/llvm-symbolizer  # from setup.sh's llvm-16
 sanitized asan 'asan|fuzz' -O0 -DONNXRUNTIME_ROOT="$PWD/.deps/onnxruntime" \
   -DINFBENCH_SANITIZE=address,undefined -DINFBENCH_BUILD_FUZZERS=ON -DINFBENCH_FUZZ_SECONDS=10
 sanitized tsan tsan -O1 -DINFBENCH_WITH_ONNXRUNTIME=OFF -DINFBENCH_SANITIZE=thread

@@ -1,14 +1,16 @@
 #include "roofline.hpp"
 
 #include <fmt/core.h>
-#include <unistd.h>
 
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+
+#include "core/atomic_file.hpp"
+#include "core/json_text.hpp"
+#include "infbench/error.hpp"
 
 namespace infbench {
 namespace {
@@ -25,16 +27,17 @@ PeakMeasurement cached(const std::string& key, const auto& measure) {
   if (file != nullptr && *file != '\0') {
     try {
       if (std::ifstream in(file); in) stored = nlohmann::json::parse(in);
+      if (!stored.is_object()) stored = nlohmann::json::object();
+      if (stored.contains(key)) {
+        const auto& e = stored[key];
+        PeakMeasurement m{e.at("value").is_null()
+                              ? std::nullopt
+                              : std::optional<double>(e.at("value").get<double>()),
+                          e.at("how").get<std::string>() + " (cached)"};
+        return memory[key] = m;
+      }
     } catch (const nlohmann::json::exception&) {
       stored = nlohmann::json::object();  // a torn or foreign file: measure again
-    }
-    if (stored.contains(key)) {
-      const auto& e = stored[key];
-      PeakMeasurement m{e.at("value").is_null()
-                            ? std::nullopt
-                            : std::optional<double>(e.at("value").get<double>()),
-                        e.at("how").get<std::string>() + " (cached)"};
-      return memory[key] = m;
     }
   }
   PeakMeasurement m = measure();
@@ -42,10 +45,10 @@ PeakMeasurement cached(const std::string& key, const auto& measure) {
   if (file != nullptr && *file != '\0') {
     stored[key] = {{"value", m.value ? nlohmann::json(*m.value) : nlohmann::json()},
                    {"how", m.how}};
-    const std::string tmp = std::string(file) + "." + std::to_string(::getpid());
-    if (std::ofstream(tmp) << stored.dump(1)) {
-      std::error_code ec;
-      std::filesystem::rename(tmp, file, ec);
+    try {
+      write_file_atomically(file, json_text(stored, 1));
+    } catch (const Error&) {
+      // The cache only saves time: a run whose cache cannot be written measures its peak anyway.
     }
   }
   return m;

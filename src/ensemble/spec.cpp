@@ -4,8 +4,8 @@
 
 #include <array>
 #include <set>
-#include <system_error>
 
+#include "core/input_file.hpp"
 #include "core/yaml_error.hpp"
 #include "helpers.hpp"
 
@@ -196,11 +196,9 @@ std::filesystem::path member_model(const MemberSpec& member, int batch_size) {
 namespace {
 
 EnsembleSpec read_ensemble_spec(const std::filesystem::path& path) {
-  std::error_code unreadable;  // a name the OS refuses (too long) is "not found", not an escape
-  if (!std::filesystem::is_regular_file(path, unreadable)) {
-    throw Error(ErrorKind::not_found,
-                path.string() + ": ensemble spec not found (give the path of a .yaml file)");
-  }
+  // Missing, a directory, a FIFO (the read would block), a link loop or a name the OS refuses:
+  // one line each, as for a plan file.
+  check_input_path(path, "ensemble spec (.yaml)");
   YAML::Node root;
   try {
     root = YAML::LoadFile(path.string());

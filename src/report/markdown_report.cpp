@@ -7,6 +7,7 @@
 #include <set>
 #include <tuple>
 
+#include "core/json_text.hpp"
 #include "core/phase_summary.hpp"  // throttle_reason_names
 
 namespace infbench {
@@ -34,7 +35,7 @@ std::optional<double> number(const nlohmann::json& row, const char* key) {
 
 std::string text(const nlohmann::json& row, const char* key) {
   if (!row.contains(key) || row[key].is_null()) return {};
-  return row[key].is_string() ? row[key].get<std::string>() : row[key].dump();
+  return row[key].is_string() ? row[key].get<std::string>() : json_text(row[key]);
 }
 
 // Digits that the figure's size warrants: 12,345 / 123.4 / 1.23.
@@ -62,7 +63,8 @@ std::string settings_of(const nlohmann::json& row) {
         requested.contains("params") ? requested.at("params").at("options") : requested;
     for (const auto& [k, v] : settings.items()) {
       if (v.is_structured()) continue;
-      out += (out.empty() ? "" : " ") + k + "=" + (v.is_string() ? v.get<std::string>() : v.dump());
+      out += (out.empty() ? "" : " ") + k + "=" +
+             (v.is_string() ? v.get<std::string>() : json_text(v));
     }
   } catch (const nlohmann::json::exception&) {
   }
@@ -115,7 +117,8 @@ std::string winners_table(const std::vector<nlohmann::json>& rows) {
   for (const auto& p : rows) {
     const auto rate_of = number(p, "throughput_samples_per_s");
     const auto scenario = text(p, "scenario");
-    if (text(p, "status") != "ok" || !rate_of || (!scenario.empty() && scenario != "offline")) {
+    if (text(p, "status") != "ok" || !rate_of || *rate_of <= 0 ||
+        (!scenario.empty() && scenario != "offline")) {
       continue;
     }
     const auto framework = text(p, "framework"), precision = text(p, "precision");
@@ -129,7 +132,7 @@ std::string winners_table(const std::vector<nlohmann::json>& rows) {
                                      text(p, "accuracy_gate")));
       continue;
     }
-    auto& slot = best[{text(p, "model_name"), batch}][framework];
+    auto& slot = best[{text(p, "model_name"), batch}][framework];  // rate > 0: never left empty
     if (*rate_of > slot.rate) slot = {*rate_of, name};
   }
   // Nothing to choose from (an ensemble study: one point per member and batch size): no table.
@@ -139,7 +142,7 @@ std::string winners_table(const std::vector<nlohmann::json>& rows) {
   }
   std::string out =
       "\nFastest framework per model and batch size (offline throughput, each framework at its "
-      "fastest setting, among points that pass their accuracy gate):\n\n"
+      "fastest setting, among points that do not fail their accuracy gate):\n\n"
       "| model | batch | winner (samples/s) | × next | × slowest | all frameworks at their best "
       "setting |\n|---|---|---|---|---|---|\n";
   for (const auto& [key, frameworks] : best) {
