@@ -99,6 +99,17 @@ std::string joined(const std::set<std::string>& values) {
   return out.empty() ? "not recorded" : out;
 }
 
+// An ensemble study's points (members alone, the ensemble in each mode) are not alternatives to
+// choose between: they record a role where plan points record their parameters.
+bool ensemble_study_point(const nlohmann::json& row) {
+  try {
+    const auto requested = nlohmann::json::parse(text(row, "requested_json"));
+    return requested.is_object() && requested.contains("role") && !requested.contains("params");
+  } catch (const nlohmann::json::exception&) {
+    return false;
+  }
+}
+
 bool gate_failed(const nlohmann::json& row) {
   return text(row, "accuracy_gate").rfind("fail", 0) == 0;
 }
@@ -117,7 +128,7 @@ std::string winners_table(const std::vector<nlohmann::json>& rows) {
   for (const auto& p : rows) {
     const auto rate_of = number(p, "throughput_samples_per_s");
     const auto scenario = text(p, "scenario");
-    if (text(p, "status") != "ok" || !rate_of || *rate_of <= 0 ||
+    if (text(p, "status") != "ok" || !rate_of || *rate_of <= 0 || ensemble_study_point(p) ||
         (!scenario.empty() && scenario != "offline")) {
       continue;
     }
@@ -135,7 +146,7 @@ std::string winners_table(const std::vector<nlohmann::json>& rows) {
     auto& slot = best[{text(p, "model_name"), batch}][framework];  // rate > 0: never left empty
     if (*rate_of > slot.rate) slot = {*rate_of, name};
   }
-  // Nothing to choose from (an ensemble study: one point per member and batch size): no table.
+  // Nothing to choose from (one point per model and batch size): no table.
   if (std::none_of(candidates.begin(), candidates.end(),
                    [](const auto& c) { return c.second > 1; })) {
     return {};

@@ -48,6 +48,11 @@ PY
     grep -q 'data-errors=""' "$work/dom.html" || fail "report errors: $(grep -o 'data-errors="[^"]*"' "$work/dom.html")"
     grep -q 'class="heatmap"' "$work/dom.html" || fail "no interference heat map in the report"
     grep -q 'speed-up over the sequential mode' "$work/dom.html" || fail "no speed-up chart"
+    # Markdown: the study's points, and no "fastest framework" table (members each in their own
+    # framework, the modes all "ensemble": nothing to choose between).
+    "$bin" report --markdown "$work/e.db" > "$work/e.report.md"
+    grep -q "| fakes | ensemble |" "$work/e.report.md" || fail "no ensemble rows in report --markdown"
+    ! grep -q "Fastest framework" "$work/e.report.md" || fail "a winners table for an ensemble study"
     # export --studies: the summary whole in JSON Lines, its scalars as named CSV columns.
     "$bin" export "$work/e.db" --studies --format jsonl > "$work/studies.jsonl"
     "$bin" export "$work/e.db" --studies --format csv --out "$work/studies.csv" 2> /dev/null
