@@ -34,8 +34,9 @@ for precision in fp16 fp32; do
     say "resnet50 libtorch $precision batch $batch: devices $GPUS vs device 0"
     build-gpu/infbench predict --model models/resnet50/resnet50.ts --framework libtorch \
       --precision "$precision" --device "$GPUS" --batch-size "$batch" --warmup 3 \
-      --input /tmp/x.npy --output /tmp/y.npy --report "$OUT/dp_${precision}_b${batch}.json" |
-      grep -E "data parallel|device|predict"
+      --input /tmp/x.npy --output /tmp/y.npy --report "$OUT/dp_${precision}_b${batch}.json" \
+      > "$OUT/dp_${precision}_b${batch}.txt" 2>&1 || say "predict exit $? (the next ones still run)"
+    grep -E "data parallel|device|predict" "$OUT/dp_${precision}_b${batch}.txt" || true
   done
 done
 say "done"

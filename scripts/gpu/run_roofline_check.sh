@@ -19,7 +19,9 @@ run() {  # precision, extra args
   local p=$1; shift
   say "bench libtorch $p $*"
   $B bench --framework libtorch --model $M --device 0 --precision "$p" --batch-size 256 \
-    --min-duration-s 3 --repeat 2 "$@" --json "$OUT/bench-$p$*.json" | grep -E "throughput|roofline|GPU clocks|energy|provenance"
+    --min-duration-s 3 --repeat 2 "$@" --json "$OUT/bench-$p$*.json" > "$OUT/bench-$p$*.txt" 2>&1 ||
+    say "bench libtorch $p $*: exit $? (the next ones still run; $OUT/bench-$p$*.txt)"
+  grep -E "throughput|roofline|GPU clocks|energy|provenance" "$OUT/bench-$p$*.txt" || true
 }
 run fp16
 run bf16
