@@ -27,7 +27,7 @@ git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
 # The harness's own groups (the fake backend: unit, sweep, ensemble, store, tune) run once, in the
 # ASan+UBSan build below (TSan for the threaded ones), where they are checked strictly and where
 # the binary starts in a fraction of the time (it links no framework but ONNX Runtime; this one
-# spends ~0.5 s loading LibTorch, OpenVINO, TVM... at every start). This build runs what needs its
+# spends ~0.9 s at every start, ~0.8 s of it loading Debian's LibTorch). This build runs what needs its
 # frameworks, MPI or Slurm: adapters, cli (every framework), mpi, slurm, report, install, gpu,
 # frameworks (an ensemble of members in three of them).
 stage "ctest (tests that need this build's frameworks, MPI or Slurm)"

@@ -29,7 +29,7 @@ struct EnsembleCommandOptions {
 };
 
 void store_study(const std::string& db, const std::filesystem::path& spec_path,
-                 const EnsembleStudy& study) {
+                 const EnsembleStudy& study, const nlohmann::json& summary) {
   ResultStore store(db);
   std::ifstream in(spec_path);
   std::stringstream text;
@@ -51,7 +51,7 @@ void store_study(const std::string& db, const std::filesystem::path& spec_path,
     id.requested = {{"role", r.role}, {"mode", r.mode}};
     store.add_point(run, id, r.result);
   }
-  store.add_study(run, "ensemble", study.spec.name, nlohmann::json::parse(study.summary_json));
+  store.add_study(run, "ensemble", study.spec.name, summary);
   store.end_run(run, "done");
 }
 
@@ -94,7 +94,7 @@ void run(EnsembleCommandOptions o) {
   if (!o.json.empty()) write_atomically("--json", o.json, json_text(summary, 1) + "\n");
   if (!o.markdown.empty()) write_atomically("--markdown", o.markdown, table);
   if (!o.db.empty()) {
-    store_study(o.db, o.spec, study);
+    store_study(o.db, o.spec, study, summary);
     fmt::print("stored in {} (infbench report {} --out DIR)\n", o.db, o.db);
   }
   if (summary.value("interrupted", false)) {

@@ -112,14 +112,15 @@ Shape parse_shape(const std::string& tuple, const std::filesystem::path& path) {
       throw bad();
     }
     if (item.size() > 1 && item.back() == 'L') item.pop_back();
+    std::size_t used = 0;
+    long long v = -1;
     try {
-      std::size_t used = 0;
-      const long long v = std::stoll(item, &used);
-      if (used != item.size() || v < 0) throw bad();
-      shape.push_back(v);
-    } catch (const std::exception&) {
+      v = std::stoll(item, &used);
+    } catch (const std::exception&) {  // not a number, or out of range
       throw bad();
     }
+    if (used != item.size() || v < 0) throw bad();
+    shape.push_back(v);
     if (comma == std::string::npos) break;
     pos = comma + 1;
   }
