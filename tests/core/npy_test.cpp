@@ -162,7 +162,7 @@ TEST_F(NpyTest, RefusesHeadersClaimingMoreThanTheFileHolds) {
 
 // The header is read as the Python dict NumPy writes, not as any text that contains the keys:
 // spacing NumPy may use is accepted, items that are not sizes are refused, and a header made of
-// many unterminated values is refused in linear time (the scan does not restart from each one).
+// many unterminated values is refused (the scan once rescanned to its end from each: quadratic).
 TEST_F(NpyTest, ReadsTheHeaderDictStrictly) {
   const auto write = [&](const std::string& name, const std::string& dict, std::size_t data) {
     std::string header = dict;
