@@ -7,6 +7,7 @@
 # AOTInductor fp16), then the fake backend alone. Writes the tables and the raw per-round figures (.jsonl) to $OUT.
 #
 #   scripts/gpu/run_harness_overhead_gpu.sh [--model resnet50] [--rounds 6] [--seconds 3] [--threads 16]
+#       [--devices "-1 0"]     # -1 = the CPU rows, 0 = the GPU rows
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 START=$(date +%s)
@@ -14,13 +15,15 @@ MODEL=resnet50
 ROUNDS=6
 SECONDS_PER_RUN=3
 THREADS=16
+DEVICES="-1 0"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --model) MODEL="$2"; shift ;;
     --rounds) ROUNDS="$2"; shift ;;
     --seconds) SECONDS_PER_RUN="$2"; shift ;;
     --threads) THREADS="$2"; shift ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --devices) DEVICES="$2"; shift ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "run_harness_overhead_gpu.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -34,7 +37,7 @@ infbench_build_on_device
 wait $ZOO_PID || { tail -30 "$OUT/zoo.log"; echo "zoo failed" >&2; exit 1; }
 say "zoo ready"
 BENCH=build-gpu/bench/infbench_harness_overhead
-for device in -1 0; do
+for device in $DEVICES; do
   say "harness overhead, device $device"
   $BENCH --models-dir models --models "$MODEL" --batch-sizes 1,8 --threads "$THREADS" \
     --rounds "$ROUNDS" --seconds "$SECONDS_PER_RUN" --device "$device" \

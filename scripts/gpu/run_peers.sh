@@ -10,6 +10,8 @@
 #   scripts/gpu/run_peers.sh --models resnet50                       # one model per call
 #   scripts/gpu/run_peers.sh --models vgg19 --raw-in .gpu-state/raw.jsonl   # continue a table
 #   scripts/gpu/run_peers.sh --models resnet50 --batches 256 --precisions fp16 --peers compile-cg,jax
+#   scripts/gpu/run_peers.sh --models vgg19 --precisions fp16 --infbench-csv out/gpu/paper-gpu.csv
+#       # infbench's side from a sweep just run in the same call (its export), not measured again
 #
 # A device call lasts at most 10 minutes: no new measurement starts after --budget-s seconds since
 # the start (torch.compile max-autotune takes minutes per shape); the table is still written. Copy
@@ -27,6 +29,7 @@ ROUNDS=3
 BUDGET_S=540
 AOTI=0
 RAW_IN=""
+INFBENCH_CSV=""
 SETS=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -40,8 +43,9 @@ while [[ $# -gt 0 ]]; do
     --budget-s) BUDGET_S="$2"; shift ;;
     --aoti) AOTI=1 ;;                        # build AOTInductor packages (~50-80 s each)
     --raw-in) RAW_IN="$2"; shift ;;
+    --infbench-csv) INFBENCH_CSV="$2"; shift ;;
     --set) SETS+=(--set "$2"); shift ;;      # infbench option, e.g. libtorch.cuda_graph=on
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "run_peers.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -71,5 +75,6 @@ say "peers: $MODELS, batches $BATCHES, $PRECISIONS; $LEFT s left for measurement
 XLA_PYTHON_CLIENT_PREALLOCATE=false PYTHONUNBUFFERED=1 $PY bench/gpu_peers.py --device 0 \
   --models "$MODELS" --batch-sizes "$BATCHES" --precisions "$PRECISIONS" --peers "$PEERS" \
   --frameworks "$FRAMEWORKS" --infbench build-gpu/infbench --min-s "$MIN_S" --rounds "$ROUNDS" \
-  --budget-s "$LEFT" --timeout-s 400 --out "$OUT/peers" ${SETS[@]+"${SETS[@]}"} | tee "$OUT/peers.txt"
+  --budget-s "$LEFT" --timeout-s 400 --out "$OUT/peers" ${INFBENCH_CSV:+--infbench-csv "$INFBENCH_CSV"} \
+  ${SETS[@]+"${SETS[@]}"} | tee "$OUT/peers.txt"
 say "done"

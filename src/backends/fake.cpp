@@ -96,6 +96,12 @@ class FakeBackend final : public Backend {
          "0",
          {},
          true},
+        {"slow_batches",
+         "the first N batches each take 50 x delay_ms (a framework that autotunes or captures "
+         "graphs in its first calls), for tests of what a warm-up understates",
+         "0",
+         {},
+         false},
         {"alloc_mb",
          "MiB allocated and touched by every batch and kept until unload: a point whose memory "
          "runs away, for tests of the sweep's memory limit",
@@ -127,6 +133,7 @@ class FakeBackend final : public Backend {
     const auto fault = params.options.find("fault");
     fault_ = fault == params.options.end() ? "throw" : fault->second;
     alloc_mb_ = option_int(params, "alloc_mb", 0);
+    slow_batches_ = option_int(params, "slow_batches", 0);
     held_.clear();
     const int features = option_int(params, "features", 4);
     const int inputs = option_int(params, "inputs", 1);
@@ -171,9 +178,10 @@ class FakeBackend final : public Backend {
       held_.emplace_back(static_cast<std::size_t>(alloc_mb_) << 20, std::uint8_t{1});
     }
     const auto rows = inputs.front().batch();
-    wait_precisely(
-        std::chrono::milliseconds(delay_ms_) + std::chrono::microseconds(per_sample_us_) * rows,
-        spin_only_);
+    const int slowdown = batches_ <= slow_batches_ ? 50 : 1;
+    wait_precisely(std::chrono::milliseconds(delay_ms_) * slowdown +
+                       std::chrono::microseconds(per_sample_us_) * rows,
+                   spin_only_);
     Tensor y(DType::float32, {rows, 3});
     Tensor positives(DType::int64, {rows});
     auto y_values = y.values<float>();
@@ -210,6 +218,7 @@ class FakeBackend final : public Backend {
   std::string fault_;
   int batches_ = 0;
   int alloc_mb_ = 0;
+  int slow_batches_ = 0;
   std::vector<std::vector<std::uint8_t>> held_;  // alloc_mb per batch so far
 };
 

@@ -102,23 +102,33 @@ PhaseLimits measure_limits(const RunConfig& c) {
   return {c.min_duration_s, c.min_queries, c.max_duration_s};
 }
 
-// Binary search of the highest Poisson rate whose p99 stays under the bound (LoadGen's
-// FindPeakPerformance idea), between 0 and a little above the offline throughput.
+// The highest Poisson rate whose p99 stays under the bound (LoadGen's FindPeakPerformance idea):
+// the bracket starts at 1.1 x the warm-up's closed-loop throughput and is doubled while its top
+// still meets the bound (the warm-up can understate the steady rate many times over: LibTorch's
+// profiling runs, cuDNN autotuning and CUDA-graph capture fall in it), then bisected.
 double find_peak_qps(Model& model, const SamplePool& pool, const RunConfig& config,
                      double offline_throughput, SampleSequence& seq, RunResult& result) {
-  double low = 0, high = std::max(1.0, offline_throughput * 1.1);
   const PhaseLimits step{config.peak_step_duration_s, config.min_queries,
                          config.peak_step_duration_s * 4};
-  for (int i = 0; i < 8 && (high - low) > 0.02 * high && !interrupt_flag(); ++i) {
-    const double qps = (low + high) / 2;
-    const auto phase = run_phase(model, pool, config, step, qps, seq, config.seed + 100 + i);
+  int steps = 0;
+  const auto meets_bound = [&](double qps) {
+    const auto phase = run_phase(model, pool, config, step, qps, seq, config.seed + 100 + steps++);
     const double p99 = phase.latencies_ms.empty() ? INFINITY : percentile(phase.latencies_ms, 0.99);
     const bool ok = !phase.overloaded && p99 <= config.latency_bound_ms;
     result.peak_search.emplace_back(
         qps, ok ? "valid, p99 " + std::to_string(p99) + " ms"
                 : (phase.overloaded ? std::string("overloaded")
                                     : "p99 " + std::to_string(p99) + " ms over bound"));
-    (ok ? low : high) = qps;
+    return ok;
+  };
+  double low = 0, high = std::max(1.0, offline_throughput * 1.1);
+  for (int raise = 0; raise < 6 && !interrupt_flag() && meets_bound(high); ++raise) {
+    low = high;
+    high *= 2;
+  }
+  while (steps < 12 && (high - low) > 0.02 * high && !interrupt_flag()) {
+    const double qps = (low + high) / 2;
+    (meets_bound(qps) ? low : high) = qps;
   }
   return low;
 }

@@ -113,6 +113,24 @@ TEST(Runner, ServerAtAReachableRateIsValid) {
   EXPECT_EQ(*r.target_qps, 200);
 }
 
+TEST(Runner, PeakSearchLooksPastAWarmUpThatUnderstatesTheRate) {
+  // The first 3 batches take 100 ms instead of 2 (a framework tuning itself in its first calls):
+  // the warm-up sees ~10 samples/s, the steady rate is ~500. The search used to stop at 1.1 x the
+  // warm-up's rate; it must raise its bracket until the bound fails.
+  auto config = quick(Scenario::server);
+  config.find_peak = true;
+  config.latency_bound_ms = 60;
+  config.warmup_s = 0.1;
+  config.peak_step_duration_s = 0.2;
+  config.repeat = 1;
+  const auto result = run_benchmark(
+      "fake", "fake", fake_params(1, {{"delay_ms", "2"}, {"slow_batches", "3"}}), config);
+  ASSERT_FALSE(result.peak_search.empty());
+  ASSERT_TRUE(result.record.target_qps.has_value());
+  EXPECT_GT(*result.record.target_qps, 150) << "the warm-up saw ~10 samples/s";
+  EXPECT_LE(result.peak_search.size(), 12U);
+}
+
 TEST(Runner, FailureMidRunIsRecordedWithItsPhase) {
   const auto warm = run_benchmark("fake", "fake", fake_params(2, {{"fault_at_batch", "1"}}),
                                   quick(Scenario::offline));
