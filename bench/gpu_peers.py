@@ -272,7 +272,7 @@ def sweep_points(csv_path: str) -> dict:
     return best
 
 
-def summarise(raw: list, a) -> list:
+def summarise(raw: list, a, peers: list) -> list:
     rows = []
     for model in a.models:
         for precision in a.precisions:
@@ -300,9 +300,12 @@ def summarise(raw: list, a) -> list:
                 row["best_peer"] = f"{best_peer[0]} {num(best_peer[1])}" if best_peer[0] else "-"
                 row["best_infbench"] = (f"{best_ours[0]} {num(best_ours[1])}" if best_ours[0]
                                         else "-")
-                row["ratio_infbench_over_best_peer"] = (
-                    round(best_ours[1] / best_peer[1], 3) if best_peer[0] and best_ours[0]
-                    else None)
+                ratio = (round(best_ours[1] / best_peer[1], 3) if best_peer[0] and best_ours[0]
+                         else None)
+                missing = [p for p in peers if p not in row]
+                if ratio is not None and missing:  # against fewer peers than the table has
+                    ratio = f"{ratio} (not measured: {', '.join(missing)})"
+                row["ratio_infbench_over_best_peer"] = ratio
                 rows.append(row)
     return rows
 
@@ -362,6 +365,9 @@ def main() -> int:
     ap.add_argument("--timeout-s", type=int, default=900, help="per measurement")
     ap.add_argument("--out", default="out/peers")
     ap.add_argument("--fresh", action="store_true", help="ignore OUT/raw.jsonl")
+    ap.add_argument("--no-measure", action="store_true",
+                    help="measure nothing: rewrite the tables from OUT/raw.jsonl (and the "
+                         "--infbench-csv points), e.g. after a device call ran out of time")
     ap.add_argument("--budget-s", type=float, default=0,
                     help="start no measurement after this many seconds (0 = no limit); the rest "
                          "is left for a later run with the same OUT")
@@ -398,10 +404,13 @@ def main() -> int:
                     for who in peers + [f"infbench {f}" for f in frameworks]:
                         if (model, precision, batch, who) in done:
                             continue
+                        from_csv = who.startswith("infbench ") and from_sweep is not None
+                        if a.no_measure and not from_csv:
+                            continue
                         if a.budget_s and time.time() - started > a.budget_s:
                             skipped += 1
                             continue
-                        if who.startswith("infbench ") and from_sweep is not None:
+                        if from_csv:
                             fw = who.split(" ", 1)[1]
                             r = dict(from_sweep.get((model, fw, precision, batch)) or {
                                 "status": "failed",
@@ -426,7 +435,7 @@ def main() -> int:
                         log.flush()
                         raw.append(r)
     columns = peers + [f"infbench {f}" for f in frameworks]
-    write_tables(summarise(raw, a), columns, raw, a)
+    write_tables(summarise(raw, a, peers), columns, raw, a)
     if skipped:
         print(f"budget reached: {skipped} measurements not run; run again with the same --out "
               "to add them")

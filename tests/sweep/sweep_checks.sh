@@ -85,6 +85,34 @@ case "$check" in
     [[ $(q "$work/f.db" "select count(*) from failures") == 5 ]] || fail "failures table"
     (( $(date +%s) - start < 60 )) || fail "took too long"
     ;;
+  peers_table)
+    # bench/gpu_peers.py --infbench-csv --no-measure: infbench's column is the fastest ok offline
+    # point of the sweep's export per (model, framework, precision, batch) - not a single-stream
+    # one, not a slower setting - and a ratio against fewer peers than the table has says so.
+    "$bin" sweep "$plans/fake-plan.yaml" --db "$work/r.db" --set 'batch_sizes=[1, 4]'
+    "$bin" export "$work/r.db" --format csv --out "$work/r.csv"
+    mkdir -p "$work/peers"
+    echo '{"status": "ok", "samples_per_s_rounds": [90, 100, 110], "kind": "peer", "model": "fake", "precision": "fp32", "batch_size": 4, "who": "eager"}' > "$work/peers/raw.jsonl"
+    python3 "$src/bench/gpu_peers.py" --no-measure --device -1 --models fake --batch-sizes 1,4 \
+      --precisions fp32 --peers eager,jax --frameworks fake --infbench "$bin" \
+      --infbench-csv "$work/r.csv" --out "$work/peers" > "$work/peers.out"
+    python3 - "$work/r.db" "$work/peers/peers.csv" <<'PY'
+import csv, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+rows = {int(r["batch_size"]): r for r in csv.DictReader(open(sys.argv[2]))}
+assert sorted(rows) == [1, 4], rows
+for batch, row in rows.items():
+    best, = db.execute("select max(m.m_throughput_samples_per_s) from points p join metrics m using "
+                       "(run_id, point_id) where p.batch_size=? and p.scenario='offline' and "
+                       "p.status='ok'", (batch,)).fetchone()
+    shown = float(row["infbench fake"].split(" ")[0])
+    assert abs(shown - round(best)) <= 1, (batch, shown, best)
+assert rows[4]["eager"].startswith("100 [90..110]"), rows[4]
+assert rows[4]["ratio_infbench_over_best_peer"].endswith("(not measured: jax)"), rows[4]
+assert rows[1]["ratio_infbench_over_best_peer"] == "", rows[1]  # no peer measured at batch 1
+print("peers table ok:", {b: r["infbench fake"] for b, r in rows.items()})
+PY
+    ;;
   markdown)
     # `report --markdown`: one section per run, one table row per stored point, figures as stored
     # (rounded as the table rounds them), failures with their phase, cells that never split.
