@@ -13,8 +13,15 @@ C++ adapter (src/backends/aotinductor.cpp) reports as the framework's optimisati
 
     python3 tools/aoti_zoo.py models resnet50 resnet18          # .ts, .onnx, references, manifest
     python3 tools/aoti_zoo.py packages resnet50 --precision fp16 --batch-sizes 1,64
+    python3 tools/aoti_zoo.py packages resnet50 --precision fp16 --dynamic-batch 1024
 
-Packages are named models/<model>/<model>.<precision>.b<batch>.pt2; existing ones are kept.
+Packages are named models/<model>/<model>.<precision>.b<batch>.pt2; existing ones are kept. With
+--dynamic-batch MAX, one package per model and precision instead, models/<model>/<model>.<precision>.dyn.pt2,
+exported with a symbolic batch dimension (torch.export Dim, 1..MAX): one compile serves every batch
+size (issue 17 item 3), listed in the manifest as aotinductor_<precision>_dyn, which the adapter
+takes where no package of the point's batch size exists. Inductor tunes its kernels for the
+example batch (--dynamic-example, default 64), so static packages can be faster at other sizes:
+that is for the plan to measure.
 """
 
 from __future__ import annotations
@@ -83,11 +90,55 @@ def build_models(args) -> int:
     return 1 if failed else 0
 
 
+def build_dynamic_package(torch, args, name: str, dtype) -> None:
+    """One package whose batch dimension is symbolic (1..args.dynamic_batch)."""
+    path = Path(args.out) / name / f"{name}.{args.precision}.dyn.pt2"
+    sidecar = Path(str(path) + ".json")
+    if path.exists() and sidecar.exists() and not args.force:
+        print(f"[{path.name}] present", flush=True)
+        return
+    spec = model_zoo.MODELS[name]
+    model = model_zoo.build_model(spec, args.bn_batches, args.bn_batch_size).to("cuda", dtype).eval()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # The example must not be 1: torch.export specialises a dimension of size 0 or 1.
+    example = max(2, min(args.dynamic_example, args.dynamic_batch))
+    x = torch.zeros(example, *model_zoo.IMAGE_SHAPE, device="cuda", dtype=dtype)
+    batch = torch.export.Dim("batch", min=1, max=args.dynamic_batch)
+    t0 = time.perf_counter()
+    with torch.no_grad():
+        exported = torch.export.export(model, (x,), dynamic_shapes=({0: batch},))
+        torch._inductor.aoti_compile_and_package(exported, package_path=str(path))
+        y = model(x)
+    seconds = time.perf_counter() - t0
+    sidecar.write_text(json.dumps({
+        "model": name, "precision": args.precision, "device": "cuda",
+        "batch_size": "dynamic", "batch_range": [1, args.dynamic_batch],
+        "example_batch": example, "input_shape": [-1, *x.shape[1:]], "input_dtype": str(dtype),
+        "output_shape": [-1, *y.shape[1:]], "compile_s": round(seconds, 2),
+        "compiled_with": "torch._inductor.aoti_compile_and_package (default configs), "
+                         "torch.export with a symbolic batch dimension",
+        "torch_version": torch.__version__,
+        "gpu": torch.cuda.get_device_name(0)}, indent=2) + "\n")
+    print(f"[{path.name}] compiled in {seconds:.1f}s", flush=True)
+    man = model_zoo.load_manifest(Path(args.out))
+    entry = man["models"].get(name)
+    if entry is None:
+        print(f"note: {name} is not in {args.out}/manifest.json: build it first (models {name})")
+        return
+    entry["files"][f"aotinductor_{args.precision}_dyn"] = model_zoo.file_record(
+        Path(args.out), path, None)
+    model_zoo.save_manifest(Path(args.out), man)
+
+
 def build_packages(args) -> int:
     torch = import_torch()
     if not torch.cuda.is_available():
         sys.exit("error: AOTInductor packages are compiled for CUDA: no GPU visible")
     dtype = getattr(torch, PRECISIONS[args.precision])
+    if args.dynamic_batch:
+        for name in args.models:
+            build_dynamic_package(torch, args, name, dtype)
+        return 0
     out = Path(args.out)
     for name in args.models:
         spec = model_zoo.MODELS[name]
@@ -152,6 +203,11 @@ def main(argv) -> int:
             p.add_argument("--precision", choices=sorted(PRECISIONS), default="fp16")
             p.add_argument("--batch-sizes", default="1,64",
                            type=lambda s: [int(b) for b in s.split(",")])
+            p.add_argument("--dynamic-batch", type=int, default=0, metavar="MAX",
+                           help="one package with a symbolic batch dimension 1..MAX instead of "
+                                "one per --batch-sizes entry")
+            p.add_argument("--dynamic-example", type=int, default=64,
+                           help="the batch Inductor tunes a dynamic package's kernels for")
     args = ap.parse_args(argv)
     return build_models(args) if args.command == "models" else build_packages(args)
 

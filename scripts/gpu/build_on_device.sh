@@ -57,3 +57,16 @@ build_aoti_packages() {
   PYTHONUNBUFFERED=1 $PY tools/aoti_zoo.py packages $models --precision fp16 --batch-sizes "$batches" \
     >> "$OUT/zoo.log" 2>&1
 }
+
+# One AOTInductor fp16 package per model in MODELS whose batch dimension is symbolic (1..MAX,
+# tools/aoti_zoo.py --dynamic-batch): one compile for every batch size of a plan. Models in
+# parallel, as above. Logs to $OUT/zoo.log.
+build_aoti_dynamic_packages() {
+  local models="$1" max="$2" pids=() m
+  for m in $models; do
+    PYTHONUNBUFFERED=1 $PY tools/aoti_zoo.py packages "$m" --precision fp16 --dynamic-batch "$max" \
+      >> "$OUT/zoo.log" 2>&1 &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || return 1; done
+}

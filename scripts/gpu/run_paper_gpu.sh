@@ -9,6 +9,7 @@
 #   scripts/gpu/run_paper_gpu.sh --models resnet50                        # one paper model per call
 #   scripts/gpu/run_paper_gpu.sh --models densenet201 --db-in .gpu-state/paper-gpu.db
 #   scripts/gpu/run_paper_gpu.sh --plan configs/paper-gpu-smoke.yaml --models resnet50 --tests
+#   scripts/gpu/run_paper_gpu.sh --models resnet50 --aoti-batches "" --aoti-dynamic 1024  # one package
 #
 # A device call lasts at most 10 minutes: the sweep is stopped (SIGINT: the point in progress is
 # recorded as interrupted) when --budget-s seconds since the start have passed, and the report is
@@ -19,6 +20,7 @@ START=$(date +%s)
 PLAN=configs/paper-gpu.yaml
 MODELS=resnet50
 AOTI_BATCHES=1,64,256
+AOTI_DYNAMIC=""
 XLA_BATCHES=1,2,4,8,16,32,64,128,256,512,1024  # StableHLO exports: ~1 s each
 BUDGET_S=540
 TESTS=0
@@ -29,12 +31,13 @@ while [[ $# -gt 0 ]]; do
     --plan) PLAN="$2"; shift ;;
     --models) MODELS="$2"; shift ;;           # space- or comma-separated zoo names
     --aoti-batches) AOTI_BATCHES="$2"; shift ;;  # "" = no packages (20-150 s each to compile)
+    --aoti-dynamic) AOTI_DYNAMIC="$2"; shift ;;  # MAX: one package per model for batch 1..MAX
     --xla-batches) XLA_BATCHES="$2"; shift ;;
     --budget-s) BUDGET_S="$2"; shift ;;
     --db-in) DB_IN="$2"; shift ;;
     --tests) TESTS=1 ;;
     --set) SWEEP_SET+=(--set "$2"); shift ;;  # more plan overrides, e.g. batch_sizes=[1,64,256]
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "run_paper_gpu.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -49,7 +52,8 @@ ZOO_MODELS="$MODELS"
 ( PYTHONUNBUFFERED=1 $PY tools/aoti_zoo.py models $ZOO_MODELS > "$OUT/zoo.log" 2>&1 &&
   PYTHONUNBUFFERED=1 $PY tools/xla_zoo.py $MODELS --precision fp16 --batch-sizes "$XLA_BATCHES" \
     --platform cuda --no-check >> "$OUT/zoo.log" 2>&1 &&
-  { [[ -z $AOTI_BATCHES ]] || build_aoti_packages "$MODELS" "$AOTI_BATCHES"; } ) &
+  { [[ -z $AOTI_BATCHES ]] || build_aoti_packages "$MODELS" "$AOTI_BATCHES"; } &&
+  { [[ -z $AOTI_DYNAMIC ]] || build_aoti_dynamic_packages "$MODELS" "$AOTI_DYNAMIC"; } ) &
 ZOO_PID=$!
 
 infbench_build_on_device

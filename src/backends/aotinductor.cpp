@@ -61,13 +61,16 @@ class AotInductorBackend final : public Backend {
     info.name = "aotinductor";
     info.framework_version = TORCH_VERSION;
     info.model_format = ".pt2 (AOTInductor package; tools/aoti_zoo.py)";
-    info.zoo_files = {"aotinductor_{precision}_b{batch}"};
+    // A package of the point's batch size first; else one with a symbolic batch dimension
+    // (tools/aoti_zoo.py --dynamic-batch), compiled once for every batch size.
+    info.zoo_files = {"aotinductor_{precision}_b{batch}", "aotinductor_{precision}_dyn"};
     info.precisions = {"fp32", "fp16", "bf16"};
     info.optimization_levels = {"ahead_of_time"};
     info.cache = false;  // the package is the cache: nothing is written at load
     info.notes =
-        "A package is compiled for one precision and batch size (its sidecar .json says which; "
-        "--precision must match). Its compile time is reported as load_optimize_s.";
+        "A package is compiled for one precision and one batch size, or for every batch size "
+        "1..MAX (tools/aoti_zoo.py --dynamic-batch); its sidecar .json says which, and "
+        "--precision must match. Its compile time is reported as load_optimize_s.";
     if (torch_gpu::built()) {
       info.gpus = torch_gpu::visible_gpus();
       info.device_inputs = true;
