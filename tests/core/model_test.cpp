@@ -326,7 +326,8 @@ TEST(ValidateParams, NamesTheFieldAndTheValidValues) {
   p.options = {{"dealy_ms", "1"}};
   EXPECT_EQ(check(p),
             "option 'dealy_ms' is unknown to framework 'fake'; valid: delay_ms, "
-            "per_sample_us, features, spin, shift, inputs, noise, fault, fault_at_batch, alloc_mb");
+            "per_sample_us, features, spin, shift, inputs, noise, fault, fault_at_batch, "
+            "slow_batches, alloc_mb");
   p.options = {{"inputs", "3"}};
   EXPECT_EQ(check(p), "option inputs='3' is invalid; valid: 1, 2");
   p.options = {{"delay_ms", "-4"}};
