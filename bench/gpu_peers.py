@@ -11,7 +11,7 @@ Peers (each in a worker process of its own, with its input already on the device
 and `infbench bench` for each infbench framework given (offline scenario: infbench copies every
 batch from the host, the peers do not; the table says so). Every peer is timed in >= 3 rounds of
 about --min-s each (CUDA events around the loop on a GPU; block_until_ready for jax; wall clock on
-the CPU); the table gives the median and the range of the rounds (min..max), infbench's median
+the CPU); the table gives the median and the range of the rounds (min..max), infbench's mean
 throughput with its 95 % interval over its repeats, and the ratio best infbench / best peer.
 
 The PyTorch peers build the torchvision model with the zoo's constructor and weight seed
@@ -26,7 +26,10 @@ them. fp16 = weights and input in half precision (model.half()), as infbench's f
       --precisions fp32 --jax-python .deps/venv-xla/bin/python --min-s 0.5 --out /tmp/peers
 
 Results accumulate in OUT/raw.jsonl (one line per measurement); a measurement already there is not
-repeated, so several device calls can fill one table (--fresh starts again). OUT/peers.md,
+repeated, so several device calls can fill one table (--fresh starts again). With --infbench-csv
+(the CSV export of a sweep run in the same device call), infbench's cells are that sweep's fastest
+gate-passing offline points instead of `infbench bench` runs; they are read afresh on every run and
+never written to raw.jsonl. --no-measure rewrites the tables without measuring anything. OUT/peers.md,
 OUT/peers.csv and OUT/peers.json are rewritten from raw.jsonl at the end of every run.
 """
 from __future__ import annotations
@@ -254,8 +257,10 @@ def sweep_points(csv_path: str) -> dict:
     best = {}
     with open(csv_path, newline="") as f:
         for row in csv.DictReader(f):
+            # The gate reads "pass", "not checked: ..." or "fail: <metric> ... outside ...".
             if (row.get("scenario") != "offline" or row.get("status") != "ok"
-                    or row.get("accuracy_gate") == "fail" or not row.get("throughput_samples_per_s")):
+                    or row.get("accuracy_gate", "").startswith("fail")
+                    or not row.get("throughput_samples_per_s")):
                 continue
             key = (row["model_name"], row["framework"], row["precision"], int(row["batch_size"]))
             rate = float(row["throughput_samples_per_s"])
@@ -324,13 +329,13 @@ def write_tables(rows: list, columns: list, raw: list, a) -> None:
     (out / "peers.json").write_text(json.dumps(
         {"device": a.device, "devices": devices, "versions": versions, "rounds": a.rounds,
          "min_s": a.min_s, "rows": rows, "measurements": raw}, indent=1))
+    ours = (f"the fastest gate-passing offline point per framework of the sweep in the same "
+            f"call ({Path(a.infbench_csv).name}), mean of its repeats [95 % interval]"
+            if a.infbench_csv else
+            f"`infbench bench` offline, mean of {a.rounds} repeats [95 % interval]")
     lines = [f"# infbench vs peers ({', '.join(devices) or 'device ' + str(a.device)})", "",
              f"img/s; peers: median [min..max] of {a.rounds} rounds of ~{a.min_s:g} s, input "
-             "already on the device; infbench: `infbench bench` offline, median of "
-             f"{a.rounds} repeats [95 % interval], every batch copied from the host"
-             + (f"; infbench's figures are the fastest gate-passing offline point per framework "
-                f"of the sweep in the same call ({Path(a.infbench_csv).name})"
-                if a.infbench_csv else "") + ". "
+             f"already on the device; infbench: {ours}, every batch copied from the host. "
              f"Versions: {', '.join(versions)}.", "",
              "| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
     for r in rows:
@@ -366,8 +371,9 @@ def main() -> int:
     ap.add_argument("--out", default="out/peers")
     ap.add_argument("--fresh", action="store_true", help="ignore OUT/raw.jsonl")
     ap.add_argument("--no-measure", action="store_true",
-                    help="measure nothing: rewrite the tables from OUT/raw.jsonl (and the "
-                         "--infbench-csv points), e.g. after a device call ran out of time")
+                    help="measure nothing: rewrite the tables from OUT/raw.jsonl and the "
+                         "--infbench-csv points (which are never written to raw.jsonl), e.g. "
+                         "after a device call ran out of time")
     ap.add_argument("--budget-s", type=float, default=0,
                     help="start no measurement after this many seconds (0 = no limit); the rest "
                          "is left for a later run with the same OUT")
@@ -395,6 +401,8 @@ def main() -> int:
     raw = [] if a.fresh or not raw_path.is_file() else [
         json.loads(line) for line in raw_path.read_text().splitlines() if line.strip()]
     from_sweep = sweep_points(a.infbench_csv) if a.infbench_csv else None
+    if from_sweep is not None:  # infbench's cells come from the export, afresh on every run
+        raw = [r for r in raw if r.get("kind") != "infbench"]
     done = {(r["model"], r["precision"], r["batch_size"], r["who"]) for r in raw}
     started, skipped = time.time(), 0
     with open(raw_path, "w" if a.fresh else "a") as log:
@@ -407,7 +415,7 @@ def main() -> int:
                         from_csv = who.startswith("infbench ") and from_sweep is not None
                         if a.no_measure and not from_csv:
                             continue
-                        if a.budget_s and time.time() - started > a.budget_s:
+                        if not from_csv and a.budget_s and time.time() - started > a.budget_s:
                             skipped += 1
                             continue
                         if from_csv:
@@ -431,8 +439,9 @@ def main() -> int:
                         print(f"[{time.time() - started:.0f} s] {model} {precision} b{batch} "
                               f"{who}: " + (r["error"] if r["status"] != "ok"
                                             else f"{speed:.1f} img/s"), flush=True)
-                        log.write(json.dumps(r) + "\n")
-                        log.flush()
+                        if not from_csv:  # measured here: kept for later runs
+                            log.write(json.dumps(r) + "\n")
+                            log.flush()
                         raw.append(r)
     columns = peers + [f"infbench {f}" for f in frameworks]
     write_tables(summarise(raw, a, peers), columns, raw, a)

@@ -37,6 +37,11 @@ class OverlappedInput {
     }
     start_copy(0);
   }
+  // The last copy started may still run; its buffers go back to the caching allocator, which
+  // knows only the stream they were allocated on.
+  ~OverlappedInput() { copy_stream_.synchronize(); }
+  OverlappedInput(const OverlappedInput&) = delete;
+  OverlappedInput& operator=(const OverlappedInput&) = delete;
 
   at::Tensor next() {
     const int ready = slot_;

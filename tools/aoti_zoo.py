@@ -91,43 +91,49 @@ def build_models(args) -> int:
 
 
 def build_dynamic_package(torch, args, name: str, dtype) -> None:
-    """One package whose batch dimension is symbolic (1..args.dynamic_batch)."""
-    path = Path(args.out) / name / f"{name}.{args.precision}.dyn.pt2"
+    """One package whose batch dimension is symbolic (1..args.dynamic_batch), listed in the
+    manifest whether it was compiled now or found present (a parallel writer or a rebuild of the
+    model's zoo entry may have dropped its entry)."""
+    out = Path(args.out)
+    path = out / name / f"{name}.{args.precision}.dyn.pt2"
     sidecar = Path(str(path) + ".json")
-    if path.exists() and sidecar.exists() and not args.force:
+    same_range = sidecar.exists() and json.loads(sidecar.read_text()).get(
+        "batch_range") == [1, args.dynamic_batch]
+    if path.exists() and same_range and not args.force:
         print(f"[{path.name}] present", flush=True)
-        return
-    spec = model_zoo.MODELS[name]
-    model = model_zoo.build_model(spec, args.bn_batches, args.bn_batch_size).to("cuda", dtype).eval()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # The example must not be 1: torch.export specialises a dimension of size 0 or 1.
-    example = max(2, min(args.dynamic_example, args.dynamic_batch))
-    x = torch.zeros(example, *model_zoo.IMAGE_SHAPE, device="cuda", dtype=dtype)
-    batch = torch.export.Dim("batch", min=1, max=args.dynamic_batch)
-    t0 = time.perf_counter()
-    with torch.no_grad():
-        exported = torch.export.export(model, (x,), dynamic_shapes=({0: batch},))
-        torch._inductor.aoti_compile_and_package(exported, package_path=str(path))
-        y = model(x)
-    seconds = time.perf_counter() - t0
-    sidecar.write_text(json.dumps({
-        "model": name, "precision": args.precision, "device": "cuda",
-        "batch_size": "dynamic", "batch_range": [1, args.dynamic_batch],
-        "example_batch": example, "input_shape": [-1, *x.shape[1:]], "input_dtype": str(dtype),
-        "output_shape": [-1, *y.shape[1:]], "compile_s": round(seconds, 2),
-        "compiled_with": "torch._inductor.aoti_compile_and_package (default configs), "
-                         "torch.export with a symbolic batch dimension",
-        "torch_version": torch.__version__,
-        "gpu": torch.cuda.get_device_name(0)}, indent=2) + "\n")
-    print(f"[{path.name}] compiled in {seconds:.1f}s", flush=True)
-    man = model_zoo.load_manifest(Path(args.out))
+    else:
+        spec = model_zoo.MODELS[name]
+        model = model_zoo.build_model(spec, args.bn_batches, args.bn_batch_size)
+        model = model.to("cuda", dtype).eval()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # The example must not be 1: torch.export specialises a dimension of size 0 or 1.
+        example = max(2, min(args.dynamic_example, args.dynamic_batch))
+        x = torch.zeros(example, *model_zoo.IMAGE_SHAPE, device="cuda", dtype=dtype)
+        batch = torch.export.Dim("batch", min=1, max=args.dynamic_batch)
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            exported = torch.export.export(model, (x,), dynamic_shapes=({0: batch},))
+            torch._inductor.aoti_compile_and_package(exported, package_path=str(path))
+            y = model(x)
+        seconds = time.perf_counter() - t0
+        sidecar.write_text(json.dumps({
+            "model": name, "precision": args.precision, "device": "cuda",
+            "batch_size": "dynamic", "batch_range": [1, args.dynamic_batch],
+            "example_batch": example, "input_shape": [-1, *x.shape[1:]],
+            "input_dtype": str(dtype), "output_shape": [-1, *y.shape[1:]],
+            "compile_s": round(seconds, 2),
+            "compiled_with": "torch._inductor.aoti_compile_and_package (default configs), "
+                             "torch.export with a symbolic batch dimension",
+            "torch_version": torch.__version__,
+            "gpu": torch.cuda.get_device_name(0)}, indent=2) + "\n")
+        print(f"[{path.name}] compiled in {seconds:.1f}s", flush=True)
+    man = model_zoo.load_manifest(out)
     entry = man["models"].get(name)
     if entry is None:
-        print(f"note: {name} is not in {args.out}/manifest.json: build it first (models {name})")
+        print(f"note: {name} is not in {out}/manifest.json: build it first (models {name})")
         return
-    entry["files"][f"aotinductor_{args.precision}_dyn"] = model_zoo.file_record(
-        Path(args.out), path, None)
-    model_zoo.save_manifest(Path(args.out), man)
+    entry["files"][f"aotinductor_{args.precision}_dyn"] = model_zoo.file_record(out, path, None)
+    model_zoo.save_manifest(out, man)
 
 
 def build_packages(args) -> int:
@@ -136,6 +142,8 @@ def build_packages(args) -> int:
         sys.exit("error: AOTInductor packages are compiled for CUDA: no GPU visible")
     dtype = getattr(torch, PRECISIONS[args.precision])
     if args.dynamic_batch:
+        if args.dynamic_batch < 2:
+            sys.exit("error: --dynamic-batch MAX must be >= 2 (for one batch size, --batch-sizes)")
         for name in args.models:
             build_dynamic_package(torch, args, name, dtype)
         return 0

@@ -60,7 +60,8 @@ build_aoti_packages() {
 
 # One AOTInductor fp16 package per model in MODELS whose batch dimension is symbolic (1..MAX,
 # tools/aoti_zoo.py --dynamic-batch): one compile for every batch size of a plan. Models in
-# parallel, as above. Logs to $OUT/zoo.log.
+# parallel, then one serial pass that finds them present and lists each in the manifest (the
+# parallel writers may have overwritten each other's entries). Logs to $OUT/zoo.log.
 build_aoti_dynamic_packages() {
   local models="$1" max="$2" pids=() m
   for m in $models; do
@@ -69,4 +70,7 @@ build_aoti_dynamic_packages() {
     pids+=($!)
   done
   for pid in "${pids[@]}"; do wait "$pid" || return 1; done
+  # shellcheck disable=SC2086
+  PYTHONUNBUFFERED=1 $PY tools/aoti_zoo.py packages $models --precision fp16 --dynamic-batch "$max" \
+    >> "$OUT/zoo.log" 2>&1
 }

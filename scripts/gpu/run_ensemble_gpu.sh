@@ -5,10 +5,11 @@
 # for each spec of configs/ensembles/ named by --specs, in order, time allowing, writing the
 # database, the tables and the HTML report to $OUT. Specs whose members are AOTInductor packages
 # need --aoti-batches (the packages are compiled there first, 20-150 s each, models in parallel);
-# specs with XLA members need --xla-batches (StableHLO fp16 exports, ~1 s each; XLA compiles at load).
+# specs with XLA members need --xla (StableHLO fp16 exports at --batch-sizes, ~1 s each; XLA
+# compiles at load).
 #
 #   scripts/gpu/run_ensemble_gpu.sh [--batch-sizes 1,8,64] [--budget-s 540] \
-#       [--specs paper-gpu,paper-gpu-cudagraph] [--aoti-batches 1,8] [--xla-batches 1,8]
+#       [--specs paper-gpu,paper-gpu-cudagraph] [--aoti-batches 1,8] [--xla]
 #       [--study-flags "--no-members"]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -17,7 +18,7 @@ BATCHES=1,8,64
 BUDGET_S=540
 SPECS=paper-gpu,paper-gpu-cudagraph
 AOTI_BATCHES=""
-XLA_BATCHES=""
+XLA=0
 STUDY_FLAGS=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -25,9 +26,9 @@ while [[ $# -gt 0 ]]; do
     --budget-s) BUDGET_S="$2"; shift ;;
     --specs) SPECS="$2"; shift ;;
     --aoti-batches) AOTI_BATCHES="$2"; shift ;;
-    --xla-batches) XLA_BATCHES="$2"; shift ;;
+    --xla) XLA=1 ;;
     --study-flags) STUDY_FLAGS="$2"; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "run_ensemble_gpu.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -35,9 +36,9 @@ done
 source scripts/gpu/build_on_device.sh
 MEMBERS="resnet50 densenet201 vgg19"
 ( PYTHONUNBUFFERED=1 $PY tools/aoti_zoo.py models $MEMBERS > "$OUT/zoo.log" 2>&1 &&
-  if [[ -n $XLA_BATCHES ]]; then
+  if [[ $XLA == 1 ]]; then
     # shellcheck disable=SC2086
-    PYTHONUNBUFFERED=1 $PY tools/xla_zoo.py $MEMBERS --precision fp16 --batch-sizes "$XLA_BATCHES" \
+    PYTHONUNBUFFERED=1 $PY tools/xla_zoo.py $MEMBERS --precision fp16 --batch-sizes "$BATCHES" \
       --platform cuda --no-check >> "$OUT/zoo.log" 2>&1
   fi &&
   if [[ -n $AOTI_BATCHES ]]; then build_aoti_packages "$MEMBERS" "$AOTI_BATCHES"; fi ) &

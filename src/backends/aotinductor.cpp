@@ -1,5 +1,6 @@
 // AOTInductor adapter: runs `.pt2` packages that torch._inductor.aoti_compile_and_package made
-// ahead of time (tools/aoti_zoo.py: one package per model, precision and batch size). Inductor
+// ahead of time (tools/aoti_zoo.py: one package per model, precision and batch size, or one per
+// model and precision whose batch dimension is symbolic, 1..MAX: --dynamic-batch). Inductor
 // fuses and autotunes the whole graph into generated kernels plus a shared library, so loading is
 // quick and the optimisation cost was paid once, at compile time. That compile time is recorded
 // by the zoo in a sidecar `<package>.json` and reported as this framework's ahead-of-time
@@ -12,6 +13,8 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <utility>
+#include <vector>
 
 #include "option_values.hpp"
 #include "torch_common.hpp"
@@ -29,6 +32,9 @@ struct Sidecar {
   Shape input_shape, output_shape;
   std::optional<double> compile_s;
   std::string torch_version;
+  // A dynamic-batch package: the batch sizes it was exported for. Its generated code does not
+  // check them unless AOTI_RUNTIME_CHECK_INPUTS is set, so the adapter must.
+  std::optional<std::pair<long long, long long>> batch_range;
 };
 
 Sidecar read_sidecar(const std::filesystem::path& package) {
@@ -46,6 +52,16 @@ Sidecar read_sidecar(const std::filesystem::path& package) {
     s.output_shape = j.value("output_shape", Shape{});
     if (j.contains("compile_s")) s.compile_s = j["compile_s"].get<double>();
     s.torch_version = j.value("torch_version", "");
+    if (j.contains("batch_range")) {
+      const auto range = j.at("batch_range").get<std::vector<long long>>();
+      if (range.size() != 2) {
+        throw Error(ErrorKind::invalid_argument,
+                    path.string() +
+                        ": batch_range must be [min, max]; rebuild it with "
+                        "tools/aoti_zoo.py or delete it");
+      }
+      s.batch_range = std::pair{range[0], range[1]};
+    }
   } catch (const nlohmann::json::exception& e) {
     throw Error(ErrorKind::invalid_argument,
                 path.string() + ": not a valid package sidecar (" + first_line(e.what()) +
@@ -100,6 +116,17 @@ class AotInductorBackend final : public Backend {
     if (sidecar.device == "cuda" && params.device < 0) {
       throw Error(ErrorKind::unsupported,
                   model.filename().string() + " was compiled for CUDA: pass --device 0");
+    }
+    if (sidecar.batch_range && params.batch_size > 0 &&
+        (params.batch_size < sidecar.batch_range->first ||
+         params.batch_size > sidecar.batch_range->second)) {
+      throw Error(ErrorKind::invalid_argument,
+                  "batch_size " + std::to_string(params.batch_size) + ": " +
+                      model.filename().string() + " was exported for batch sizes " +
+                      std::to_string(sidecar.batch_range->first) + ".." +
+                      std::to_string(sidecar.batch_range->second) +
+                      "; rebuild it with tools/aoti_zoo.py packages --dynamic-batch " +
+                      std::to_string(params.batch_size) + " or use a static package");
     }
     device_ = params.device;
     input_type_ = torch_common::precision_type(params.precision);

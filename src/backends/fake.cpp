@@ -101,7 +101,7 @@ class FakeBackend final : public Backend {
          "graphs in its first calls), for tests of what a warm-up understates",
          "0",
          {},
-         false},
+         true},
         {"alloc_mb",
          "MiB allocated and touched by every batch and kept until unload: a point whose memory "
          "runs away, for tests of the sweep's memory limit",

@@ -88,9 +88,20 @@ case "$check" in
   peers_table)
     # bench/gpu_peers.py --infbench-csv --no-measure: infbench's column is the fastest ok offline
     # point of the sweep's export per (model, framework, precision, batch) - not a single-stream
-    # one, not a slower setting - and a ratio against fewer peers than the table has says so.
+    # one, not a slower setting, not one outside its accuracy gate - and a ratio against fewer peers
+    # than the table has says so.
     "$bin" sweep "$plans/fake-plan.yaml" --db "$work/r.db" --set 'batch_sizes=[1, 4]'
     "$bin" export "$work/r.db" --format csv --out "$work/r.csv"
+    # A faster point that failed its accuracy gate (as the harness words it) must not be chosen.
+    python3 - "$work/r.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+bad = dict(next(r for r in rows if r["batch_size"] == "4" and r["scenario"] == "offline"))
+bad.update(point_id="gatefail", accuracy_gate="fail: cosine 0.5 outside >= 0.999",
+           throughput_samples_per_s="999999")
+with open(sys.argv[1], "a", newline="") as f:
+    csv.DictWriter(f, fieldnames=list(rows[0])).writerow(bad)
+PY
     mkdir -p "$work/peers"
     echo '{"status": "ok", "samples_per_s_rounds": [90, 100, 110], "kind": "peer", "model": "fake", "precision": "fp32", "batch_size": 4, "who": "eager"}' > "$work/peers/raw.jsonl"
     python3 "$src/bench/gpu_peers.py" --no-measure --device -1 --models fake --batch-sizes 1,4 \
@@ -110,6 +121,8 @@ for batch, row in rows.items():
 assert rows[4]["eager"].startswith("100 [90..110]"), rows[4]
 assert rows[4]["ratio_infbench_over_best_peer"].endswith("(not measured: jax)"), rows[4]
 assert rows[1]["ratio_infbench_over_best_peer"] == "", rows[1]  # no peer measured at batch 1
+raw = open(sys.argv[2].replace("peers.csv", "raw.jsonl")).read().splitlines()
+assert len(raw) == 1, "the sweep's points are read afresh, never logged as measurements"
 print("peers table ok:", {b: r["infbench fake"] for b, r in rows.items()})
 PY
     ;;
