@@ -41,36 +41,24 @@ infbench_build_on_device() {
   build-gpu/infbench info
 }
 
-# AOTInductor fp16 packages for MODELS (space-separated) at BATCHES (comma-separated), one process
-# per model at once (each compile leaves most of the 16 cores idle part of the time), then one pass
-# that finds them all present and lists every one in the zoo manifest (the parallel writers may
-# have overwritten each other's manifest entries). Logs to $OUT/zoo.log.
-build_aoti_packages() {
-  local models="$1" batches="$2" pids=() m
+# AOTInductor fp16 packages for MODELS (space-separated): `tools/aoti_zoo.py packages MODEL
+# --precision fp16 ARGS...` in one process per model at once (each compile leaves most of the 16
+# cores idle part of the time), then one pass that finds them all present and lists every one in
+# the zoo manifest (the parallel writers may have overwritten each other's manifest entries).
+# Logs to $OUT/zoo.log.
+aoti_packages_in_parallel() {
+  local models="$1" pids=() m
+  shift
   for m in $models; do
-    PYTHONUNBUFFERED=1 $PY tools/aoti_zoo.py packages "$m" --precision fp16 --batch-sizes "$batches" \
-      >> "$OUT/zoo.log" 2>&1 &
+    PYTHONUNBUFFERED=1 $PY tools/aoti_zoo.py packages "$m" --precision fp16 "$@" >> "$OUT/zoo.log" 2>&1 &
     pids+=($!)
   done
   for pid in "${pids[@]}"; do wait "$pid" || return 1; done
   # shellcheck disable=SC2086
-  PYTHONUNBUFFERED=1 $PY tools/aoti_zoo.py packages $models --precision fp16 --batch-sizes "$batches" \
-    >> "$OUT/zoo.log" 2>&1
+  PYTHONUNBUFFERED=1 $PY tools/aoti_zoo.py packages $models --precision fp16 "$@" >> "$OUT/zoo.log" 2>&1
 }
-
-# One AOTInductor fp16 package per model in MODELS whose batch dimension is symbolic (1..MAX,
-# tools/aoti_zoo.py --dynamic-batch): one compile for every batch size of a plan. Models in
-# parallel, then one serial pass that finds them present and lists each in the manifest (the
-# parallel writers may have overwritten each other's entries). Logs to $OUT/zoo.log.
-build_aoti_dynamic_packages() {
-  local models="$1" max="$2" pids=() m
-  for m in $models; do
-    PYTHONUNBUFFERED=1 $PY tools/aoti_zoo.py packages "$m" --precision fp16 --dynamic-batch "$max" \
-      >> "$OUT/zoo.log" 2>&1 &
-    pids+=($!)
-  done
-  for pid in "${pids[@]}"; do wait "$pid" || return 1; done
-  # shellcheck disable=SC2086
-  PYTHONUNBUFFERED=1 $PY tools/aoti_zoo.py packages $models --precision fp16 --dynamic-batch "$max" \
-    >> "$OUT/zoo.log" 2>&1
-}
+# One package per model and batch size in BATCHES (comma-separated).
+build_aoti_packages() { aoti_packages_in_parallel "$1" --batch-sizes "$2"; }
+# One package per model whose batch dimension is symbolic, 1..MAX (tools/aoti_zoo.py
+# --dynamic-batch): one compile for every batch size of a plan.
+build_aoti_dynamic_packages() { aoti_packages_in_parallel "$1" --dynamic-batch "$2"; }
