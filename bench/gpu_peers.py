@@ -29,8 +29,8 @@ Results accumulate in OUT/raw.jsonl (one line per measurement); a measurement al
 repeated, so several device calls can fill one table (--fresh starts again). With --infbench-csv
 (the CSV export of a sweep run in the same device call), infbench's cells are that sweep's fastest
 gate-passing offline points instead of `infbench bench` runs; they are read afresh on every run and
-never written to raw.jsonl. --no-measure rewrites the tables without measuring anything. OUT/peers.md,
-OUT/peers.csv and OUT/peers.json are rewritten from raw.jsonl at the end of every run.
+never written to raw.jsonl. --no-measure rewrites the tables without measuring anything.
+OUT/peers.md, OUT/peers.csv and OUT/peers.json are rewritten from raw.jsonl at the end of every run.
 """
 from __future__ import annotations
 
@@ -412,20 +412,19 @@ def main() -> int:
                     for who in peers + [f"infbench {f}" for f in frameworks]:
                         if (model, precision, batch, who) in done:
                             continue
-                        from_csv = who.startswith("infbench ") and from_sweep is not None
+                        fw = who.split(" ", 1)[1] if who.startswith("infbench ") else None
+                        from_csv = fw is not None and from_sweep is not None
                         if a.no_measure and not from_csv:
                             continue
                         if not from_csv and a.budget_s and time.time() - started > a.budget_s:
                             skipped += 1
                             continue
                         if from_csv:
-                            fw = who.split(" ", 1)[1]
                             r = dict(from_sweep.get((model, fw, precision, batch)) or {
                                 "status": "failed",
                                 "error": f"no ok offline point in {a.infbench_csv}"})
                             r["kind"] = "infbench"
-                        elif who.startswith("infbench "):
-                            fw = who.split(" ", 1)[1]
+                        elif fw is not None:
                             r = (run_infbench(a, infos[fw], fw, model, precision, batch)
                                  if fw in infos else
                                  {"status": "failed", "error": f"{fw} not built into {a.infbench}"})

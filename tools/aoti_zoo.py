@@ -16,12 +16,12 @@ C++ adapter (src/backends/aotinductor.cpp) reports as the framework's optimisati
     python3 tools/aoti_zoo.py packages resnet50 --precision fp16 --dynamic-batch 1024
 
 Packages are named models/<model>/<model>.<precision>.b<batch>.pt2; existing ones are kept. With
---dynamic-batch MAX, one package per model and precision instead, models/<model>/<model>.<precision>.dyn.pt2,
-exported with a symbolic batch dimension (torch.export Dim, 1..MAX): one compile serves every batch
-size (issue 17 item 3), listed in the manifest as aotinductor_<precision>_dyn, which the adapter
-takes where no package of the point's batch size exists. Inductor tunes its kernels for the
-example batch (--dynamic-example, default 64), so static packages can be faster at other sizes:
-that is for the plan to measure.
+--dynamic-batch MAX, one package per model and precision instead,
+models/<model>/<model>.<precision>.dyn.pt2, exported with a symbolic batch dimension
+(torch.export Dim, 1..MAX): one compile serves every batch size (issue 17 item 3), listed in the
+manifest as aotinductor_<precision>_dyn, which the adapter takes where no package of the point's
+batch size exists. Inductor tunes its kernels for the example batch (--dynamic-example, default
+64), so static packages can be faster at other sizes: that is for the plan to measure.
 """
 
 from __future__ import annotations
@@ -90,109 +90,96 @@ def build_models(args) -> int:
     return 1 if failed else 0
 
 
-def build_dynamic_package(torch, args, name: str, dtype) -> None:
-    """One package whose batch dimension is symbolic (1..args.dynamic_batch), listed in the
-    manifest whether it was compiled now or found present (a parallel writer or a rebuild of the
-    model's zoo entry may have dropped its entry)."""
-    out = Path(args.out)
-    path = out / name / f"{name}.{args.precision}.dyn.pt2"
-    sidecar = Path(str(path) + ".json")
-    same_range = sidecar.exists() and json.loads(sidecar.read_text()).get(
-        "batch_range") == [1, args.dynamic_batch]
-    if path.exists() and same_range and not args.force:
-        print(f"[{path.name}] present", flush=True)
-    else:
-        spec = model_zoo.MODELS[name]
-        model = model_zoo.build_model(spec, args.bn_batches, args.bn_batch_size)
-        model = model.to("cuda", dtype).eval()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # The example must not be 1: torch.export specialises a dimension of size 0 or 1.
-        example = max(2, min(args.dynamic_example, args.dynamic_batch))
-        x = torch.zeros(example, *model_zoo.IMAGE_SHAPE, device="cuda", dtype=dtype)
-        batch = torch.export.Dim("batch", min=1, max=args.dynamic_batch)
-        t0 = time.perf_counter()
-        with torch.no_grad():
-            exported = torch.export.export(model, (x,), dynamic_shapes=({0: batch},))
-            torch._inductor.aoti_compile_and_package(exported, package_path=str(path))
-            y = model(x)
-        seconds = time.perf_counter() - t0
-        sidecar.write_text(json.dumps({
-            "model": name, "precision": args.precision, "device": "cuda",
-            "batch_size": "dynamic", "batch_range": [1, args.dynamic_batch],
-            "example_batch": example, "input_shape": [-1, *x.shape[1:]],
-            "input_dtype": str(dtype), "output_shape": [-1, *y.shape[1:]],
-            "compile_s": round(seconds, 2),
-            "compiled_with": "torch._inductor.aoti_compile_and_package (default configs), "
-                             "torch.export with a symbolic batch dimension",
-            "torch_version": torch.__version__,
-            "gpu": torch.cuda.get_device_name(0)}, indent=2) + "\n")
-        print(f"[{path.name}] compiled in {seconds:.1f}s", flush=True)
-    man = model_zoo.load_manifest(out)
-    entry = man["models"].get(name)
-    if entry is None:
-        print(f"note: {name} is not in {out}/manifest.json: build it first (models {name})")
-        return
-    entry["files"][f"aotinductor_{args.precision}_dyn"] = model_zoo.file_record(out, path, None)
-    model_zoo.save_manifest(out, man)
+def compile_package(torch, model, x, path: Path, dynamic_shapes, sidecar: dict) -> None:
+    """torch.export + aoti_compile_and_package of `model` on example input `x` into `path`, and the
+    sidecar `<path>.json` (`sidecar`'s fields plus what every package records)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    with torch.no_grad():
+        exported = torch.export.export(model, (x,), dynamic_shapes=dynamic_shapes)
+        torch._inductor.aoti_compile_and_package(exported, package_path=str(path))
+        y = model(x)
+    seconds = time.perf_counter() - t0
+    fields = {"input_shape": list(x.shape), "output_shape": list(y.shape), **sidecar}
+    if dynamic_shapes is not None:  # the batch dimension is symbolic
+        fields["input_shape"][0] = fields["output_shape"][0] = -1
+    Path(str(path) + ".json").write_text(json.dumps({
+        **fields, "compile_s": round(seconds, 2),
+        "compiled_with": "torch._inductor.aoti_compile_and_package (default configs)"
+                         + (", torch.export with a symbolic batch dimension"
+                            if dynamic_shapes is not None else ""),
+        "torch_version": torch.__version__,
+        "gpu": torch.cuda.get_device_name(0)}, indent=2) + "\n")
+    print(f"[{path.name}] compiled in {seconds:.1f}s", flush=True)
 
 
 def build_packages(args) -> int:
     torch = import_torch()
     if not torch.cuda.is_available():
         sys.exit("error: AOTInductor packages are compiled for CUDA: no GPU visible")
+    if args.dynamic_batch and args.dynamic_batch < 2:
+        sys.exit("error: --dynamic-batch MAX must be >= 2 (for one batch size, --batch-sizes)")
     dtype = getattr(torch, PRECISIONS[args.precision])
-    if args.dynamic_batch:
-        if args.dynamic_batch < 2:
-            sys.exit("error: --dynamic-batch MAX must be >= 2 (for one batch size, --batch-sizes)")
-        for name in args.models:
-            build_dynamic_package(torch, args, name, dtype)
-        return 0
     out = Path(args.out)
     for name in args.models:
-        spec = model_zoo.MODELS[name]
         model = None
+
+        def built_model():  # same weights as the zoo's .ts/.onnx files; built once, if needed
+            nonlocal model
+            if model is None:
+                model = model_zoo.build_model(model_zoo.MODELS[name], args.bn_batches,
+                                              args.bn_batch_size).to("cuda", dtype).eval()
+            return model
+
+        base = {"model": name, "precision": args.precision, "device": "cuda",
+                "input_dtype": str(dtype)}
+        if args.dynamic_batch:
+            path = out / name / f"{name}.{args.precision}.dyn.pt2"
+            sidecar = Path(str(path) + ".json")
+            same_range = sidecar.exists() and json.loads(sidecar.read_text()).get(
+                "batch_range") == [1, args.dynamic_batch]
+            if path.exists() and same_range and not args.force:
+                print(f"[{path.name}] present", flush=True)
+            else:
+                # The example must not be 1: torch.export specialises a dimension of size 0 or 1.
+                example = max(2, min(args.dynamic_example, args.dynamic_batch))
+                batch = torch.export.Dim("batch", min=1, max=args.dynamic_batch)
+                compile_package(
+                    torch, built_model(),
+                    torch.zeros(example, *model_zoo.IMAGE_SHAPE, device="cuda", dtype=dtype),
+                    path, ({0: batch},),
+                    {**base, "batch_size": "dynamic", "batch_range": [1, args.dynamic_batch],
+                     "example_batch": example})
+            # Listed whether compiled now or found present: a parallel writer or a rebuild of the
+            # model's zoo entry may have dropped it.
+            register(out, name, {f"aotinductor_{args.precision}_dyn": (path, None)})
+            continue
+        packages = {}
         for batch in args.batch_sizes:
             path = out / name / f"{name}.{args.precision}.b{batch}.pt2"
-            sidecar = Path(str(path) + ".json")
-            if path.exists() and sidecar.exists() and not args.force:
+            packages[f"aotinductor_{args.precision}_b{batch}"] = (path, batch)
+            if path.exists() and Path(str(path) + ".json").exists() and not args.force:
                 print(f"[{path.name}] present", flush=True)
                 continue
-            if model is None:  # same weights as the zoo's .ts/.onnx files
-                model = model_zoo.build_model(spec, args.bn_batches, args.bn_batch_size)
-                model = model.to("cuda", dtype).eval()
-            path.parent.mkdir(parents=True, exist_ok=True)
-            x = torch.zeros(batch, *model_zoo.IMAGE_SHAPE, device="cuda", dtype=dtype)
-            t0 = time.perf_counter()
-            with torch.no_grad():
-                exported = torch.export.export(model, (x,))
-                torch._inductor.aoti_compile_and_package(exported, package_path=str(path))
-                y = model(x)
-            seconds = time.perf_counter() - t0
-            sidecar.write_text(json.dumps({
-                "model": name, "precision": args.precision, "device": "cuda",
-                "batch_size": batch, "input_shape": list(x.shape), "input_dtype": str(dtype),
-                "output_shape": list(y.shape), "compile_s": round(seconds, 2),
-                "compiled_with": "torch._inductor.aoti_compile_and_package (default configs)",
-                "torch_version": torch.__version__,
-                "gpu": torch.cuda.get_device_name(0)}, indent=2) + "\n")
-            print(f"[{path.name}] compiled in {seconds:.1f}s", flush=True)
-        register(out, name, args.precision, args.batch_sizes)
+            compile_package(
+                torch, built_model(),
+                torch.zeros(batch, *model_zoo.IMAGE_SHAPE, device="cuda", dtype=dtype),
+                path, None, {**base, "batch_size": batch})
+        register(out, name, packages)
     return 0
 
 
-def register(out: Path, name: str, precision: str, batches) -> None:
-    """List the packages in the zoo manifest (kind aotinductor_<precision>_b<batch>), where a
-    sweep plan finds them; a rebuild of the model by the zoo drops them with its other files."""
+def register(out: Path, name: str, packages: dict) -> None:
+    """List the packages ({kind: (path, batch)}) that exist in the zoo manifest, where a sweep plan
+    finds them; a rebuild of the model by the zoo drops them with its other files."""
     man = model_zoo.load_manifest(out)
     entry = man["models"].get(name)
     if entry is None:
         print(f"note: {name} is not in {out}/manifest.json: build it first (models {name})")
         return
-    for batch in batches:
-        path = out / name / f"{name}.{precision}.b{batch}.pt2"
+    for kind, (path, batch) in packages.items():
         if path.exists():
-            entry["files"][f"aotinductor_{precision}_b{batch}"] = \
-                model_zoo.file_record(out, path, batch)
+            entry["files"][kind] = model_zoo.file_record(out, path, batch)
     model_zoo.save_manifest(out, man)
 
 
