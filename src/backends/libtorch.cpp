@@ -164,9 +164,10 @@ class LibTorchBackend final : public Backend {
       if (!params.cache_dir.empty()) {
         std::filesystem::create_directories(params.cache_dir);
         // The cached module is specific to everything that changed it before saving.
-        const std::string variant = device_ < 0 ? level
-                                                : level + "." + params.precision +
-                                                      (channels_last_ ? ".nhwc" : "") + ".cuda";
+        const std::string variant =
+            device_ < 0 ? level
+                        : level + "." + params.precision + (channels_last_ ? ".nhwc" : "") +
+                              (cudnn_benchmark_ ? ".bench" : "") + (tf32_ ? ".tf32" : "") + ".cuda";
         result.cache_file = params.cache_dir / (model.stem().string() + "." +
                                                 cache_key(model, {me.framework_version, variant}) +
                                                 "." + variant + ".pt");
@@ -203,6 +204,13 @@ class LibTorchBackend final : public Backend {
                    {"cache_dir", params.cache_dir.string()},
                    {"cache", std::string(to_string(result.cache))}};
       settings_.insert(settings_.end(), gpu_settings.begin(), gpu_settings.end());
+      if (device_ >= 0) {
+        // A module from the cache was rewritten before it was saved.
+        settings_.emplace_back("traced_convolutions", result.cache == CacheStatus::hit
+                                                          ? "cudnn flags set before caching"
+                                                          : std::to_string(traced_convolutions_) +
+                                                                " given these cudnn flags");
+      }
     } catch (const c10::Error& e) {
       throw Error(ErrorKind::framework, model.string() +
                                             ": libtorch cannot load it (is it a "
@@ -251,6 +259,8 @@ class LibTorchBackend final : public Backend {
     }
     const bool tf32 = option_value(params, me, "tf32") == "on";
     const bool benchmark = option_value(params, me, "cudnn_benchmark") == "on";
+    tf32_ = tf32;
+    cudnn_benchmark_ = benchmark;
     channels_last_ = option_value(params, me, "channels_last") == "on";
     if (option_value(params, me, "cuda_graph") == "on")
       graphs_ = std::make_unique<torch_gpu::GraphCache>(device_);
@@ -264,7 +274,13 @@ class LibTorchBackend final : public Backend {
 
   // Before freezing: the compute type and memory layout, so that frozen constants have them.
   void prepare_for_device() {
-    if (device_ < 0 || (dtype_ == c10::ScalarType::Float && !channels_last_)) return;
+    if (device_ < 0) return;
+    traced_convolutions_ = 0;
+    for (const auto& method : module_.get_methods()) {
+      traced_convolutions_ +=
+          torch_common::set_traced_conv_flags(method.graph()->block(), cudnn_benchmark_, tf32_);
+    }
+    if (dtype_ == c10::ScalarType::Float && !channels_last_) return;
     torch::NoGradGuard no_grad;
     for (auto p : module_.parameters()) p.set_data(converted(p));
     for (auto b : module_.buffers()) b.set_data(converted(b));
@@ -331,6 +347,9 @@ class LibTorchBackend final : public Backend {
   int device_ = -1;
   c10::ScalarType dtype_ = c10::ScalarType::Float;
   bool channels_last_ = false;
+  bool cudnn_benchmark_ = false;
+  bool tf32_ = false;
+  int traced_convolutions_ = 0;
   std::unique_ptr<torch_gpu::ModelStream> stream_;  // this model's stream on its GPU
   std::unique_ptr<torch_gpu::GraphCache> graphs_;   // set when cuda_graph=on
 };

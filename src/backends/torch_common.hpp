@@ -82,6 +82,30 @@ inline Tensor to_host(const at::Tensor& tensor) {
                                  static_cast<std::size_t>(t.numel()) * dtype_size(dtype)));
 }
 
+// torch.jit.trace records convolutions as aten::_convolution with the cuDNN switches of the tracing
+// process baked in as constants (pytorch/pytorch#18776: benchmark=False, allow_tf32=True for
+// the zoo's CPU-traced files), so the process-wide switches never reach them. Rewrites those
+// arguments of every traced convolution in `block` (nested blocks included) to these values;
+// returns how many convolutions it set. The schema: input, weight, bias, stride, padding,
+// dilation, transposed, output_padding, groups, benchmark, deterministic, cudnn_enabled,
+// allow_tf32.
+inline int set_traced_conv_flags(torch::jit::Block* block, bool benchmark, bool allow_tf32) {
+  constexpr std::size_t kBenchmark = 9;
+  constexpr std::size_t kAllowTf32 = 12;
+  static const auto kConvolution = c10::Symbol::fromQualString("aten::_convolution");
+  int set = 0;
+  for (auto* node : block->nodes()) {
+    for (auto* inner : node->blocks()) set += set_traced_conv_flags(inner, benchmark, allow_tf32);
+    if (node->kind() != kConvolution || node->inputs().size() != kAllowTf32 + 1) continue;
+    torch::jit::WithInsertPoint here(node);
+    auto* graph = node->owningGraph();
+    node->replaceInput(kBenchmark, graph->insertConstant(benchmark));
+    node->replaceInput(kAllowTf32, graph->insertConstant(allow_tf32));
+    ++set;
+  }
+  return set;
+}
+
 // Wraps an input without copying it: host memory, or GPU memory staged by the pipeline.
 inline at::Tensor wrap(const TensorView& in) {
   auto options = torch::TensorOptions().dtype(to_torch(in.dtype));

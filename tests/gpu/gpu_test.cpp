@@ -4,6 +4,7 @@
 // compiles and runs everywhere; on the GPU machine they all run (scripts/gpu/run_paper_gpu.sh).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -86,6 +87,13 @@ TEST(LibTorchGpu, EveryPrecisionAndModeMatchesTheReference) {
     p.precision = c.precision;
     p.options = c.options;
     auto model = Model::load("libtorch", dir / "resnet18.ts", p);
+    // The traced file's cuDNN flags are this load's (cudnn_benchmark on, tf32 as asked).
+    const auto settings = model.effective_settings();
+    const auto traced = std::find_if(settings.begin(), settings.end(), [](const auto& kv) {
+      return kv.first == "traced_convolutions";
+    });
+    ASSERT_NE(traced, settings.end());
+    EXPECT_EQ(traced->second, "20 given these cudnn flags");
     for (int call = 0; call < 2; ++call) {  // the second call replays the captured graph
       const auto out = model.predict({{"", x}}).front().tensor;
       EXPECT_EQ(out.dtype(), DType::float32);
