@@ -10,8 +10,11 @@
 #            are the figure, not the search's best trial, which is selected among noisy ones
 #   peers    bench/gpu_peers.py: eager and jax.jit at --peer-batches (default --batches) against
 #            infbench xla and libtorch, fp16 (after tune: against the winner's re-measurement)
-#   latency  configs/paper-gpu-latency.yaml without AOTInductor (single-stream b1, server peak)
-#   offline  configs/paper-gpu.yaml for resnet50, libtorch fp16 and xla fp16 at batch 1, 64, 256
+#   latency  configs/paper-gpu-latency.yaml (single-stream b1, server peak at b64): LibTorch with
+#            and without CUDA graphs, XLA, and AOTInductor with --aoti
+#   offline  configs/paper-gpu.yaml for resnet50, libtorch fp16 and xla fp16 (and AOTInductor with
+#            --aoti) at --batches
+# --aoti compiles ResNet-50's AOTInductor fp16 packages for --batches (~20-90 s each) before the steps.
 #
 #   scripts/gpu/run_checks_gpu.sh --steps tests,roofline,tune,peers --batches 64,256
 #   scripts/gpu/run_checks_gpu.sh --steps tune,peers --batches 64,128,256,512 --peer-batches 256,512
@@ -23,6 +26,7 @@ BATCHES=1,64,256
 BUDGET_S=560
 TUNE_S=200
 PEER_BATCHES=""
+AOTI=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --steps) STEPS="$2"; shift ;;
@@ -30,6 +34,7 @@ while [[ $# -gt 0 ]]; do
     --budget-s) BUDGET_S="$2"; shift ;;
     --tune-s) TUNE_S="$2"; shift ;;
     --peer-batches) PEER_BATCHES="$2"; shift ;;
+    --aoti) AOTI=1 ;;
     -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "run_checks_gpu.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
@@ -37,11 +42,14 @@ while [[ $# -gt 0 ]]; do
 done
 left() { echo $(( BUDGET_S - $(elapsed) )); }
 has() { [[ ",$STEPS," == *",$1,"* ]]; }
+AOTI_FW=""
+(( AOTI )) && AOTI_FW=", aotinductor: {precision: [fp16]}"
 source scripts/gpu/build_on_device.sh
 ( set -e
   PYTHONUNBUFFERED=1 $PY tools/aoti_zoo.py models resnet50 resnet18 > "$OUT/zoo.log" 2>&1
   PYTHONUNBUFFERED=1 $PY tools/xla_zoo.py resnet50 --precision fp16 --batch-sizes "$BATCHES" \
-    --platform cuda --no-check >> "$OUT/zoo.log" 2>&1 ) &
+    --platform cuda --no-check >> "$OUT/zoo.log" 2>&1
+  if (( AOTI )); then build_aoti_packages resnet50 "$BATCHES"; fi ) &
 ZOO_PID=$!
 infbench_build_on_device
 wait $ZOO_PID || { tail -30 "$OUT/zoo.log"; echo "zoo failed" >&2; exit 1; }
@@ -88,7 +96,7 @@ if has latency; then
   L=$(( $(left) - 20 ))
   say "latency plan, $L s"
   timeout -s INT "$L" $B sweep configs/paper-gpu-latency.yaml --db "$OUT/latency.db" \
-    --set 'frameworks={libtorch: {precision: [fp16], cuda_graph: ["off", "on"]}, xla: {precision: [fp16]}}' \
+    --set "frameworks={libtorch: {precision: [fp16], cuda_graph: [\"off\", \"on\"]}, xla: {precision: [fp16]}$AOTI_FW}" \
     2>&1 | grep -vE "^\s*\[" | tail -6 || true
   $B report --markdown "$OUT/latency.db" > "$OUT/latency.md" || true
 fi
@@ -97,7 +105,7 @@ if has offline; then
   say "offline plan, $L s"
   timeout -s INT "$L" $B sweep configs/paper-gpu.yaml --db "$OUT/offline.db" \
     --set 'models=[resnet50]' --set "batch_sizes=[${BATCHES}]" --set 'devices=[0]' \
-    --set 'frameworks={libtorch: {precision: [fp16], cuda_graph: ["off", "on"]}, xla: {precision: [fp16]}}' \
+    --set "frameworks={libtorch: {precision: [fp16], cuda_graph: [\"off\", \"on\"]}, xla: {precision: [fp16]}$AOTI_FW}" \
     2>&1 | grep -vE "^\s*\[" | tail -6 || true
   $B report --markdown "$OUT/offline.db" > "$OUT/offline.md" || true
 fi

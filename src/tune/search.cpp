@@ -108,6 +108,8 @@ class Search {
     for (std::size_t ci = 0; ci < combos.size() && !stop(); ++ci) {
       if (!is_pruned(ci)) run(ci, combos[ci].batch_sizes, first);
     }
+    // The highest rung whose candidates were all measured (a rung the budget cut is not).
+    int complete = stop() ? -1 : 0;
     for (std::size_t r = 1; r < out_.rungs.size() && !stop(); ++r) {
       // Ranked by their trials of rung r-1 (not their latest ones), so that a resumed search
       // takes the same path as an uninterrupted one.
@@ -129,17 +131,21 @@ class Search {
         promote(pool, from, std::min(pool.size(), from + third), out_.rungs[r]);
         if (any_feasible_at(static_cast<int>(r))) break;
       }
+      if (!stop()) complete = static_cast<int>(r);
     }
-    // The winner comes from the highest rung that has a feasible candidate: the longest
-    // measurements, of the leaders only.
+    // The winner comes from the candidates that reached the highest complete rung, each by its
+    // longest measurement. Not from the highest rung reached: when the budget cuts a rung, the
+    // few candidates measured in it need not include the leaders of the rung below (a leader
+    // whose rung was cut still competes with the measurement it has).
     out_.candidates = candidates();
     int top = -1;
     for (const auto& c : out_.candidates) {
       if (c.excluded.empty()) top = std::max(top, c.rung);
     }
+    top = std::min(top, std::max(complete, 0));
     for (std::size_t i = 0; i < out_.candidates.size(); ++i) {
       const auto& c = out_.candidates[i];
-      if (!c.excluded.empty() || c.rung != top) continue;
+      if (!c.excluded.empty() || c.rung < top) continue;
       if (!out_.winner ||
           better(*c.latest, *out_.candidates[*out_.winner].latest, request_.objective))
         out_.winner = i;
@@ -155,7 +161,10 @@ class Search {
     return pruned_.contains(c.framework + " " + c.precision);
   }
 
-  // Runs pool[from, to) at `rung`, leaders first, one worker process per configuration.
+  // Runs pool[from, to) at `rung`, leaders first: configurations in the order of their best
+  // candidate, and within one the batch sizes in rank order (where each batch size is a load
+  // group of its own, e.g. XLA's one file per batch, that is the order they run in; a budget
+  // that ends the rung then leaves out the weakest, not the largest batch sizes).
   void promote(const std::vector<std::pair<CandidateResult, Trial>>& pool, std::size_t from,
                std::size_t to, const Rung& rung) {
     std::vector<std::size_t> order;
@@ -167,7 +176,6 @@ class Search {
     }
     for (const auto ci : order) {
       if (stop()) break;
-      std::sort(batches[ci].begin(), batches[ci].end());
       run(ci, batches[ci], rung);
     }
   }

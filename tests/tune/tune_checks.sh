@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end checks of `infbench tune` on the fake backend (no framework needed): the search finds
 # the known best, prunes, resumes without re-running, respects its budget, never chooses a trial
-# that failed the accuracy gate, and its plan file reproduces the winner's point.
+# that failed the accuracy gate, does not take its winner from a rung the budget cut, and its plan
+# file reproduces the winner's point.
 # Usage: tune_checks.sh CHECK BIN SRC_DIR WORK_DIR
 set -euo pipefail
 check="$1"; bin="$2"; src="$3"; work="$4/tune-$1"
@@ -100,6 +101,21 @@ PY
       fail "over budget"
     n=$(q t.db "select count(*) from points")
     [[ $n -ge 1 && $n -lt 8 ]] || fail "expected a partial rung 0, got $n trials"
+    ;;
+  cut_rung)
+    # A rung the budget cuts: the winner must not come from the few candidates measured in it.
+    # After a full search, the leader's trials above rung 0 are deleted; a resume with no budget
+    # finds rung 1 without its leader (only the next two, 10.3k and 8.9k/s) and is cut at once.
+    tune "${space[@]}" > out1.txt
+    grep -q "^best (throughput): $best:" out1.txt || fail "first best"
+    ids="select point_id from points p where label like '%delay_ms=1 per_sample_us=50 batch 64 %' and json_extract(requested_json, '$.config.repeat') > 1"
+    [[ $(q t.db "select count(*) from ($ids)") == 2 ]] || fail "expected the leader at rungs 1 and 2"
+    for table in failures samples repeats metrics points; do q t.db "delete from $table where point_id in ($ids)"; done
+    tune "${space[@]}" --resume --budget-s 0.001 > out2.txt || true
+    cat out2.txt
+    grep -q "^budget reached" out2.txt || fail "the resume was not cut by the budget"
+    grep -q "^best (throughput): $best:" out2.txt || fail "the winner came from the cut rung"
+    grep -q "measured at rung 0" out2.txt || fail "the leader's measurement is rung 0's"
     ;;
   gate)
     # The winner's trials are marked as failing the accuracy gate (the column other parts of
