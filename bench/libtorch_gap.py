@@ -9,7 +9,7 @@ already on the GPU, timed with CUDA events in >= 3 rounds (bench/gpu_peers.py's 
                     the tracer records aten::_convolution with benchmark=False as a constant
                     (pytorch/pytorch#18776), as the zoo's .ts files have it; what the libtorch
                     adapter ran before it rewrote those flags
-  ts-bench          traced with cudnn.benchmark True: what the adapter runs now (cudnn_benchmark=on)
+  ts-bench          traced with cudnn.benchmark True: what the adapter runs with cudnn_benchmark=on
   ts-bench-graph    ts-bench replayed from a CUDA graph (the adapter's cuda_graph=on)
 then torch.profiler over one forward pass of eager, ts-baked and ts-bench: CUDA time per pass,
 kernels per pass, and the kernels that take most of it. Prints a table and writes OUT (JSON).

@@ -102,6 +102,13 @@ class FakeBackend final : public Backend {
          "0",
          {},
          true},
+        {"slow_after_ms",
+         "every batch after this many milliseconds since load takes 3 x its time (a GPU that "
+         "heats into its power cap), for tests of a rate that holds briefly but not for long; "
+         "0 = never",
+         "0",
+         {},
+         true},
         {"alloc_mb",
          "MiB allocated and touched by every batch and kept until unload: a point whose memory "
          "runs away, for tests of the sweep's memory limit",
@@ -134,6 +141,8 @@ class FakeBackend final : public Backend {
     fault_ = fault == params.options.end() ? "throw" : fault->second;
     alloc_mb_ = option_int(params, "alloc_mb", 0);
     slow_batches_ = option_int(params, "slow_batches", 0);
+    slow_after_ = std::chrono::milliseconds(option_int(params, "slow_after_ms", 0));
+    loaded_at_ = std::chrono::steady_clock::now();
     held_.clear();
     const int features = option_int(params, "features", 4);
     const int inputs = option_int(params, "inputs", 1);
@@ -178,7 +187,9 @@ class FakeBackend final : public Backend {
       held_.emplace_back(static_cast<std::size_t>(alloc_mb_) << 20, std::uint8_t{1});
     }
     const auto rows = inputs.front().batch();
-    const int slowdown = batches_ <= slow_batches_ ? 50 : 1;
+    const bool heated =
+        slow_after_.count() > 0 && std::chrono::steady_clock::now() - loaded_at_ > slow_after_;
+    const int slowdown = batches_ <= slow_batches_ ? 50 : heated ? 3 : 1;
     wait_precisely(std::chrono::milliseconds(delay_ms_) * slowdown +
                        std::chrono::microseconds(per_sample_us_) * rows,
                    spin_only_);
@@ -219,6 +230,8 @@ class FakeBackend final : public Backend {
   int batches_ = 0;
   int alloc_mb_ = 0;
   int slow_batches_ = 0;
+  std::chrono::milliseconds slow_after_{0};
+  std::chrono::steady_clock::time_point loaded_at_;
   std::vector<std::vector<std::uint8_t>> held_;  // alloc_mb per batch so far
 };
 

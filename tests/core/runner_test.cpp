@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "core/record_json.hpp"
 
 namespace infbench {
@@ -128,7 +130,36 @@ TEST(Runner, PeakSearchLooksPastAWarmUpThatUnderstatesTheRate) {
   ASSERT_FALSE(result.peak_search.empty());
   ASSERT_TRUE(result.record.target_qps.has_value());
   EXPECT_GT(*result.record.target_qps, 150) << "the warm-up saw ~10 samples/s";
-  EXPECT_LE(result.peak_search.size(), 12U);
+  const auto steps = std::count_if(
+      result.peak_search.begin(), result.peak_search.end(),
+      [](const auto& s) { return s.second.find("backing off") == std::string::npos; });
+  EXPECT_LE(steps, 12);  // the search's steps; back-offs of the measured run come after them
+}
+
+TEST(Runner, PeakWhoseMeasuredRepeatsMissTheBoundIsBackedOff) {
+  // Batches take 2 ms (3 x as long once 2.8 s have passed since load: the search takes 1.7-2.6 s):
+  // the search's 0.2 s steps run at the fast speed and find ~500 samples/s; the measured repeats
+  // run slowed, where that rate overloads the queue. The run must back off (10 % at a time, 3 times
+  // at most) instead of reporting the search's rate with a p99 over the bound.
+  auto config = quick(Scenario::server);
+  config.find_peak = true;
+  config.latency_bound_ms = 30;
+  config.warmup_s = 0.1;
+  config.peak_step_duration_s = 0.2;
+  config.min_duration_s = 1;
+  config.repeat = 1;
+  const auto result = run_benchmark(
+      "fake", "fake", fake_params(1, {{"delay_ms", "2"}, {"slow_after_ms", "2800"}}), config);
+  std::vector<double> backed_off;
+  for (const auto& [qps, outcome] : result.peak_search) {
+    if (outcome.find("backing off") != std::string::npos) backed_off.push_back(qps);
+  }
+  ASSERT_EQ(backed_off.size(), 3U) << "a 3 x slowdown is more than 3 back-offs of 10 % absorb";
+  EXPECT_NEAR(backed_off[1] / backed_off[0], 0.9, 1e-9);
+  EXPECT_NEAR(backed_off[2] / backed_off[1], 0.9, 1e-9);
+  ASSERT_TRUE(result.record.target_qps.has_value());
+  EXPECT_NEAR(*result.record.target_qps / backed_off[2], 0.9, 1e-9);
+  EXPECT_NE(result.record.server_verdict.find("INVALID"), std::string::npos);
 }
 
 TEST(Runner, FailureMidRunIsRecordedWithItsPhase) {

@@ -87,7 +87,7 @@ TEST(LibTorchGpu, EveryPrecisionAndModeMatchesTheReference) {
     p.precision = c.precision;
     p.options = c.options;
     auto model = Model::load("libtorch", dir / "resnet18.ts", p);
-    // The traced file's cuDNN flags are this load's (cudnn_benchmark on, tf32 as asked).
+    // The traced file's cuDNN flags are this load's (cudnn_benchmark off, tf32 as asked).
     const auto settings = model.effective_settings();
     const auto traced = std::find_if(settings.begin(), settings.end(), [](const auto& kv) {
       return kv.first == "traced_convolutions";
