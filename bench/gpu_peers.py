@@ -79,6 +79,18 @@ def wall_clock(loop, finish) -> float:
     return time.perf_counter() - t0
 
 
+def cuda_clock(torch):
+    """A clock for timed_rounds: seconds between CUDA events recorded around the loop."""
+    def clock(loop, finish):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        loop()
+        end.record()
+        end.synchronize()
+        return start.elapsed_time(end) / 1000
+    return clock
+
+
 def torch_worker(a) -> dict:
     import model_zoo
     import torch
@@ -104,16 +116,7 @@ def torch_worker(a) -> dict:
             torch.cuda.synchronize(dev)
         first_call_s = time.perf_counter() - t0
 
-        def clock(loop, finish):
-            if not gpu:
-                return wall_clock(loop, finish)
-            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            start.record()
-            loop()
-            end.record()
-            end.synchronize()
-            return start.elapsed_time(end) / 1000
-
+        clock = cuda_clock(torch) if gpu else wall_clock
         finish = (lambda: torch.cuda.synchronize(dev)) if gpu else (lambda: None)
         out = timed_rounds(lambda: fn(x), finish, a.batch, a.min_s, a.rounds, clock)
     name = torch.cuda.get_device_name(dev) if gpu else "cpu"

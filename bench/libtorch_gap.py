@@ -31,17 +31,6 @@ sys.path.insert(0, str(ROOT / "bench"))
 import gpu_peers  # noqa: E402  (its timer, so the figures compare with the peers table)
 
 
-def cuda_clock(torch):
-    def clock(loop, finish):
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        loop()
-        end.record()
-        end.synchronize()
-        return start.elapsed_time(end) / 1000
-    return clock
-
-
 def traced(torch, model, x, benchmark: bool):
     torch.backends.cudnn.benchmark = benchmark  # baked into every traced convolution
     with torch.inference_mode(False), torch.no_grad():
@@ -114,7 +103,7 @@ def main() -> int:
                      "torch": torch.__version__,
                      "gpu": torch.cuda.get_device_name() if gpu else "cpu", "variants": {}}
     finish = torch.cuda.synchronize if gpu else (lambda: None)
-    clock = cuda_clock(torch) if gpu else gpu_peers.wall_clock
+    clock = gpu_peers.cuda_clock(torch) if gpu else gpu_peers.wall_clock
     with torch.inference_mode():
         for name, (fn, benchmark) in variants.items():
             torch.backends.cudnn.benchmark = benchmark
