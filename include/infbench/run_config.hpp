@@ -39,6 +39,7 @@ struct RunConfig {
   double prep_us_per_sample = 0;          // synthetic preparation cost (pipeline experiments)
   double idle_power_s = 5;     // idle baseline, once per device and process (sweep: once), 0 = none
   bool accuracy_check = true;  // compare outputs with the fp32 reference before warm-up
+  bool pad_batches_pow2 = false;  // a partial batch runs padded to the next power of two rows
   std::vector<std::filesystem::path> input_files;  // .npy sample pool instead of random data
   std::vector<Shape> sample_shapes;  // per-sample input shapes where the model records none
   // The fp32 reference (input and first output, .npy) of the accuracy check; empty: the model
@@ -128,6 +129,12 @@ void visit_fields(Config& c, Visitor&& v) {
                 "Compare outputs with the fp32 reference and gate the point (docs/metrics.md)",
                 I::no, 0, 1},
     c.accuracy_check);
+  v(ConfigField{"pad_batches_pow2", "--pad-batches-pow2",
+                "Run a partial batch padded to the next power of two rows (at most the batch "
+                "size), each size warmed up first: a few shapes for CUDA graphs and autotuners "
+                "instead of one per row count",
+                I::when_not_default, 0, 1},
+    c.pad_batches_pow2);
 }
 
 // "min_duration_s, min_queries, ...": the valid measure keys, for error messages.

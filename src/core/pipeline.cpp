@@ -3,6 +3,8 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <algorithm>
+
 namespace infbench {
 
 Pipeline::Pipeline(Model& model, const SamplePool& pool, PipelineConfig config,
@@ -134,8 +136,13 @@ std::optional<Pipeline::Job> Pipeline::next_job() {
 }
 
 std::int64_t Pipeline::rows_of(const Job& job) const {
-  return config_.pad_to_batch ? static_cast<std::int64_t>(config_.batch_size)
-                              : static_cast<std::int64_t>(job.indices.size());
+  const auto rows = static_cast<std::int64_t>(job.indices.size());
+  const auto batch = static_cast<std::int64_t>(config_.batch_size);
+  if (config_.pad_to_batch) return batch;
+  if (!config_.pad_pow2) return rows;
+  std::int64_t padded = 1;
+  while (padded < rows) padded *= 2;
+  return std::min(padded, batch);
 }
 
 void Pipeline::prepare(Job& job) {

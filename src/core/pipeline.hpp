@@ -62,6 +62,10 @@ struct PipelineConfig {
   // pipeline: the framework copies the prepared host buffers itself.
   std::function<void(std::vector<Tensor>& batch, std::int64_t rows)> prepare;
   bool pad_to_batch = false;  // static-batch models: always pass batch_size rows
+  // Otherwise a batch of n rows runs padded to the next power of two (at most batch_size) rows:
+  // frameworks that capture a CUDA graph or autotune per input shape (LibTorch) then meet
+  // log2(batch_size) + 1 shapes, not one per row count the server's batcher happens to form.
+  bool pad_pow2 = false;
   // Throughput runs: the batcher runs as SCHED_BATCH, so its wake-ups do not preempt the
   // framework's workers (a preempted worker of an OpenMP team stalls the whole team at its next
   // barrier: measured 0.81 of a hand-written loop for LibTorch ResNet-18 batch 8 without this).

@@ -279,6 +279,14 @@ void measure_loaded(Model& model, const std::filesystem::path& model_path, const
       throw Error(ErrorKind::framework, interrupt_flag() ? "interrupted during first inference"
                                                          : "first inference did not complete");
     r.first_inference_s = first.latencies_ms.front() / 1000;
+    // Padded batch sizes: each smaller power of two once, so that a graph capture or an
+    // autotuning pass per shape happens here and not inside the measured latencies.
+    if (config.pad_batches_pow2) {
+      for (int rows = 1; rows < model.batch_size() && !interrupt_flag(); rows *= 2) {
+        first_config.samples_per_query = rows;
+        run_phase(model, pool, first_config, {0, 1, 3600}, 0, seq, config.seed);
+      }
+    }
     // Warm-up: single- and multi-stream warm up as they run; offline and server with one batch at
     // a time (closed loop), so that warm-up stops when its limits are met instead of draining a
     // pipeline issued ahead (which costs minutes per point for large models).

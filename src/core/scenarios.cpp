@@ -68,6 +68,7 @@ PipelineConfig pipeline_config(const Model& model, const RunConfig& config) {
   p.overlap = config.overlap;
   p.prep_us_per_sample = config.prep_us_per_sample;
   p.pad_to_batch = model.signature().static_batch() > 0;
+  p.pad_pow2 = config.pad_batches_pow2;
   return p;
 }
 

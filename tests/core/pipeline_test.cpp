@@ -92,6 +92,37 @@ TEST(Pipeline, SmallQueriesMergeIntoBatches) { run_queries(true, true, 8, 1); }
 TEST(Pipeline, DeeperQueuesWithHalfDepthWakeUps) { run_queries(true, false, 2, 2, 4, 8); }
 
 // A consumer wakes a blocked producer only once the queue is down to wake_producer_at items.
+// Queries of 3 samples, one per batch of up to 8 rows: with pad_pow2 every batch runs as 4 rows
+// (the framework sees 4), the outputs of the 3 real rows are theirs; without it, 3 rows.
+TEST(Pipeline, PartialBatchesRunPaddedToThePowerOfTwoAbove) {
+  for (const bool pad : {true, false}) {
+    auto model = fake_model(8);
+    const auto pool = pool_for(model, 16);
+    Observed seen;
+    std::vector<std::int64_t> framework_rows;
+    PipelineConfig config;
+    config.batch_size = 8;
+    config.pad_pow2 = pad;
+    const auto check = check_outputs(pool, seen);
+    Pipeline pipeline(
+        model, pool, config, [](const QueryCompletion&) {},
+        [&](const std::vector<std::int64_t>& indices, std::vector<Tensor>& outputs) {
+          framework_rows.push_back(outputs.front().batch());
+          check(indices, outputs);
+        });
+    SampleSequence seq(pool.size(), 5);
+    std::jthread submitter([&] {
+      for (std::int64_t id = 0; id < 10; ++id) pipeline.submit({id, seq.next(3), Clock::now()});
+      pipeline.close();
+    });
+    pipeline.run();
+    submitter.join();
+    EXPECT_EQ(framework_rows, std::vector<std::int64_t>(10, pad ? 4 : 3)) << "pad " << pad;
+    EXPECT_EQ(seen.output_mismatches, 0);
+    EXPECT_EQ(seen.rows, 30);
+  }
+}
+
 TEST(BoundedQueue, WakesTheProducerAtTheLowWaterMark) {
   BoundedQueue<int> queue(4, 2);
   for (int i = 0; i < 4; ++i) ASSERT_TRUE(queue.push(i));
