@@ -884,6 +884,10 @@ def main(argv: List[str]) -> int:
                        f"onnx/sample files missing); " + fix.format(m) + "\n")
 
     global tf, onnx, numpy_helper
+    # oneDNN off unless asked, as the tensorflow adapter's default (onednn=off): TensorFlow 2.21
+    # turns it on by itself on AVX-512 CPUs, where its graph optimiser's oneDNN fusions abort on
+    # mobilenet_v3_small (tensor_format.h check failure; AMD EPYC with AVX512_BF16, session 11).
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     try:
         import tensorflow as _tf
         import onnx as _onnx

@@ -465,10 +465,12 @@ class TensorFlowBackend final : public Backend {
         {"onednn",
          "oneDNN kernels (TF_ENABLE_ONEDNN_OPTS). TensorFlow reads it once per process: all loads "
          "of one process must use the same value. auto = TensorFlow's own default, which depends "
-         "on the CPU's features (off on AVX2-only CPUs). on aborts TensorFlow 2.21's graph "
-         "optimiser on mobilenet_v3_small on an AVX2-only EPYC (tensor_format.h check failure)",
-         "auto",
-         {"auto", "on", "off"},
+         "on the CPU's features (off on AVX2-only CPUs, on with AVX-512). Off by default: with it "
+         "on, TensorFlow 2.21's graph optimiser (its remapper's oneDNN fusions) aborts the "
+         "process on mobilenet_v3_small (tensor_format.h check failure; AVX2-only EPYC, and "
+         "under auto an AVX-512 EPYC)",
+         "off",
+         {"off", "on", "auto"},
          false},
         {"signature", "SignatureDef of the SavedModel to run", "serving_default", {}, false},
     };
