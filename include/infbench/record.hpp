@@ -60,6 +60,9 @@ struct RunRecord {
   // Server scenario
   std::optional<double> target_qps, issued_qps, arrival_gap_cv, latency_bound_ms;
   std::string server_verdict;  // VALID | INVALID (reason) | empty outside the server scenario
+  // server --find-peak: every step and back-off, "QPS: outcome" joined by "; " (the database's
+  // copy of RunResult::peak_search)
+  std::string peak_search;
   // Repeats
   std::int64_t repeats = 1;
   std::optional<double> throughput_cv;  // stddev / mean of the repeats' throughputs (>= 2)
@@ -152,6 +155,7 @@ void visit_fields(Record& r, Visitor&& v) {
   v("arrival_gap_cv", r.arrival_gap_cv);
   v("latency_bound_ms", r.latency_bound_ms);
   v("server_verdict", r.server_verdict);
+  v("peak_search", r.peak_search);
   v("repeats", r.repeats);
   v("throughput_cv", r.throughput_cv);
   v("throughput_ci95_low", r.throughput_ci95_low);

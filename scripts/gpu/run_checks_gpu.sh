@@ -15,6 +15,8 @@
 #   offline  configs/paper-gpu.yaml for resnet50, libtorch fp16 and xla fp16 (and AOTInductor with
 #            --aoti) at --batches
 # --aoti compiles ResNet-50's AOTInductor fp16 packages for --batches (~20-90 s each) before the steps.
+# --plan-set KEY=VALUE (repeatable) goes to the latency and offline sweeps as --set, e.g.
+#   --plan-set measure.pad_batches_pow2=true   (server batches padded to powers of two, docs/metrics.md)
 #
 #   scripts/gpu/run_checks_gpu.sh --steps tests,roofline,tune,peers --batches 64,256
 #   scripts/gpu/run_checks_gpu.sh --steps tune,peers --batches 64,128,256,512 --peer-batches 256,512
@@ -27,6 +29,7 @@ BUDGET_S=560
 TUNE_S=200
 PEER_BATCHES=""
 AOTI=0
+PLAN_SETS=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --steps) STEPS="$2"; shift ;;
@@ -35,7 +38,8 @@ while [[ $# -gt 0 ]]; do
     --tune-s) TUNE_S="$2"; shift ;;
     --peer-batches) PEER_BATCHES="$2"; shift ;;
     --aoti) AOTI=1 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --plan-set) PLAN_SETS+=(--set "$2"); shift ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "run_checks_gpu.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -99,7 +103,7 @@ if has latency; then
   say "latency plan, $L s"
   timeout -s INT "$L" $B sweep configs/paper-gpu-latency.yaml --db "$OUT/latency.db" \
     --set "frameworks={libtorch: {precision: [fp16], cuda_graph: [\"off\", \"on\"]}, xla: {precision: [fp16]}$AOTI_FW}" \
-    2>&1 | grep -vE "^\s*\[" | tail -6 || true
+    ${PLAN_SETS[@]+"${PLAN_SETS[@]}"} 2>&1 | grep -vE "^\s*\[" | tail -6 || true
   $B report --markdown "$OUT/latency.db" > "$OUT/latency.md" || true
 fi
 if has offline; then
@@ -108,7 +112,7 @@ if has offline; then
   timeout -s INT "$L" $B sweep configs/paper-gpu.yaml --db "$OUT/offline.db" \
     --set 'models=[resnet50]' --set "batch_sizes=[${BATCHES}]" --set 'devices=[0]' \
     --set "frameworks={libtorch: {precision: [fp16], cuda_graph: [\"off\", \"on\"]}, xla: {precision: [fp16]}$AOTI_FW}" \
-    2>&1 | grep -vE "^\s*\[" | tail -6 || true
+    ${PLAN_SETS[@]+"${PLAN_SETS[@]}"} 2>&1 | grep -vE "^\s*\[" | tail -6 || true
   $B report --markdown "$OUT/offline.db" > "$OUT/offline.md" || true
 fi
 say "done"

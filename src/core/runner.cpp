@@ -7,6 +7,8 @@
 #include <optional>
 #include <regex>
 
+#include <fmt/format.h>
+
 #include "core/stats.hpp"
 #include "idle_baseline.hpp"
 #include "infbench/environment.hpp"
@@ -363,6 +365,11 @@ void measure_loaded(Model& model, const std::filesystem::path& model_path, const
     fill_roofline(r, flops, input_bytes, compute_peak, h2d);
     if (!h2d.value && model.device() >= 0) warn(r, "copy bound " + h2d.how);
     if (config.scenario == Scenario::server) fill_server(result, measured, config, qps);
+    r.peak_search.clear();
+    for (const auto& [step_qps, outcome] : result.peak_search) {
+      r.peak_search +=
+          fmt::format("{}{:.1f}: {}", r.peak_search.empty() ? "" : "; ", step_qps, outcome);
+    }
     std::vector<const PhaseResult*> sequence{&first, &warm};
     for (const auto& p : measured.phases) sequence.push_back(&p);
     if (r.latency_p50_ms) {
