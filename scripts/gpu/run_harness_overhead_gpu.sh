@@ -37,6 +37,12 @@ infbench_build_on_device
 wait $ZOO_PID || { tail -30 "$OUT/zoo.log"; echo "zoo failed" >&2; exit 1; }
 say "zoo ready"
 BENCH=build-gpu/bench/infbench_harness_overhead
+# The GPU's clocks, power and throttle reasons every 0.5 s while the rounds run: session 12's hand
+# loops varied by up to 1.6x between rounds (results/h200/session12/) and nothing recorded why.
+nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,temperature.gpu,utilization.gpu,clocks_throttle_reasons.active \
+  --format=csv -lms 500 > "$OUT/gpu_clocks.csv" 2>&1 &
+CLOCKS_PID=$!
+trap 'kill $CLOCKS_PID 2>/dev/null || true' EXIT
 for device in $DEVICES; do
   say "harness overhead, device $device"
   $BENCH --models-dir models --models "$MODEL" --batch-sizes 1,8 --threads "$THREADS" \
@@ -48,4 +54,5 @@ done
 say "harness overhead, fake backend"
 $BENCH --fake-us 830 --fake-features 4 --models fake --batch-sizes 1,8 --rounds 8 --seconds 2 \
   --threads 1 --out "$OUT/harness_overhead_fake.jsonl" | tee -a "$OUT/harness_overhead_fake.txt" || true
-say "done"
+kill $CLOCKS_PID 2>/dev/null || true
+say "done (GPU clocks every 0.5 s: $OUT/gpu_clocks.csv)"
