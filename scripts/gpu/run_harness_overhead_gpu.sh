@@ -54,5 +54,4 @@ done
 say "harness overhead, fake backend"
 $BENCH --fake-us 830 --fake-features 4 --models fake --batch-sizes 1,8 --rounds 8 --seconds 2 \
   --threads 1 --out "$OUT/harness_overhead_fake.jsonl" | tee -a "$OUT/harness_overhead_fake.txt" || true
-kill $CLOCKS_PID 2>/dev/null || true
 say "done (GPU clocks every 0.5 s: $OUT/gpu_clocks.csv)"
