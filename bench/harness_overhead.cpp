@@ -97,7 +97,7 @@ double harness_throughput(const FrameworkRow& fw, const std::filesystem::path& p
 
 int main(int argc, char** argv) {
   CLI::App app{"infbench harness overhead vs hand-written framework loops"};
-  std::string models_dir = "models", models = "resnet18", out;
+  std::string models_dir = "models", models = "resnet18", out, only;
   std::vector<int> batches{1, 8};
   int threads = 2, rounds = 3, device = -1, fake_us = 0, fake_features = 3 * 224 * 224;
   double seconds = 6;
@@ -112,15 +112,23 @@ int main(int argc, char** argv) {
                  "own per-batch cost");
   app.add_option("--fake-features", fake_features, "Fake backend: float32 values per sample")
       ->capture_default_str();
+  app.add_option("--frameworks", only,
+                 "Comma-separated rows to run (e.g. aotinductor); empty: every hand loop built");
   app.add_option("--rounds", rounds, "A/B rounds per cell")->capture_default_str();
   app.add_option("--seconds", seconds, "Measured seconds per run")->capture_default_str();
   app.add_option("--out", out, "Append JSON lines here");
   CLI11_PARSE(app, argc, argv);
 
-  const auto rows = fake_us > 0 ? std::vector<FrameworkRow>{fake_row(fake_us, fake_features)}
-                                : frameworks(device);
+  auto rows = fake_us > 0 ? std::vector<FrameworkRow>{fake_row(fake_us, fake_features)}
+                          : frameworks(device);
+  if (!only.empty()) {
+    std::erase_if(rows, [&](const FrameworkRow& fw) {
+      return ("," + only + ",").find("," + fw.name + ",") == std::string::npos;
+    });
+  }
   if (rows.empty()) {
-    fmt::print(stderr, "no hand loops for --device {} in this build\n", device);
+    fmt::print(stderr, "no hand loops for --device {}{} in this build\n", device,
+               only.empty() ? "" : " and --frameworks " + only);
     return 2;
   }
   std::ofstream jsonl;
