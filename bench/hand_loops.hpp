@@ -62,4 +62,8 @@ HandLoopResult hand_loop_libtorch_cuda(const std::filesystem::path& model, int b
 HandLoopResult hand_loop_aotinductor(const std::filesystem::path& model, int batch, int threads,
                                      double seconds);
 
+// XLA through PJRT (bench/hand_loop_xla.cpp): `model` a zoo StableHLO file; device -1 = the CPU.
+HandLoopResult hand_loop_xla(const std::filesystem::path& model, int batch, int device,
+                             double seconds);
+
 }  // namespace infbench::bench

@@ -4,7 +4,7 @@
 # quiet 16-core host. infbench's offline throughput vs a minimal hand-written loop of the same
 # framework, model and batch, alternated A/B over --rounds rounds, for the CPU frameworks found
 # there (ONNX Runtime, LibTorch; no OpenCV on that machine) and for the GPU ones (LibTorch CUDA fp32,
-# AOTInductor fp16), then the fake backend alone. Writes the tables and the raw per-round figures (.jsonl) to $OUT.
+# AOTInductor fp16, XLA fp16), then the fake backend alone. Writes the tables and the raw per-round figures (.jsonl) to $OUT.
 #
 #   scripts/gpu/run_harness_overhead_gpu.sh [--model resnet50] [--rounds 6] [--seconds 3] [--threads 16]
 #       [--devices "-1 0"]     # -1 = the CPU rows, 0 = the GPU rows
@@ -37,8 +37,11 @@ while [[ $# -gt 0 ]]; do
 done
 INFBENCH_BENCH=ON
 source scripts/gpu/build_on_device.sh
+wanted() { [[ -z $FRAMEWORKS || ",$FRAMEWORKS," == *",$1,"* ]]; }
 ( PYTHONUNBUFFERED=1 $PY tools/aoti_zoo.py models "$MODEL" > "$OUT/zoo.log" 2>&1 &&
-  { [[ -n $FRAMEWORKS && ",$FRAMEWORKS," != *,aotinductor,* ]] || build_aoti_packages "$MODEL" 1,8; } ) &
+  { ! wanted xla || PYTHONUNBUFFERED=1 $PY tools/xla_zoo.py "$MODEL" --precision fp16 \
+      --batch-sizes 1,8 --platform cuda --no-check >> "$OUT/zoo.log" 2>&1; } &&
+  { ! wanted aotinductor || build_aoti_packages "$MODEL" 1,8; } ) &
 ZOO_PID=$!
 infbench_build_on_device
 wait $ZOO_PID || { tail -30 "$OUT/zoo.log"; echo "zoo failed" >&2; exit 1; }

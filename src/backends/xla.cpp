@@ -27,6 +27,7 @@
 #include "infbench/backend.hpp"
 #include "option_values.hpp"
 #include "pjrt_client.hpp"
+#include "xla_plugin.hpp"
 
 #ifndef INFBENCH_XLA_CPU_PLUGIN
 #define INFBENCH_XLA_CPU_PLUGIN ""  // none found at configure time: device -1 needs plugin=
@@ -249,7 +250,7 @@ class XlaBackend final : public Backend, public StreamingBackend {
     const auto overrides = parse_flags(flags);
     const bool gpu = params.device >= 0;
     fs::path plugin_path = option_value(params, me, "plugin");
-    if (plugin_path.empty()) plugin_path = gpu ? find_cuda_plugin() : INFBENCH_XLA_CPU_PLUGIN;
+    if (plugin_path.empty()) plugin_path = xla::default_plugin(gpu);
     if (plugin_path.empty()) {
       throw Error(ErrorKind::not_found,
                   gpu ? std::string("xla: no CUDA PJRT plugin found (") + kCudaPlugin +
@@ -405,7 +406,7 @@ class XlaBackend final : public Backend, public StreamingBackend {
  private:
   static std::vector<pjrt::NamedValue> client_options(const Params& params, const BackendInfo& me,
                                                       bool gpu) {
-    if (!gpu) return {{"cpu_device_count", std::int64_t{1}}};
+    if (!gpu) return xla::client_options(-1, "", 0, false);
     float fraction = 0;
     const std::string text = option_value(params, me, "memory_fraction");
     try {
@@ -416,13 +417,8 @@ class XlaBackend final : public Backend, public StreamingBackend {
       throw Error(ErrorKind::invalid_argument,
                   "memory_fraction=" + text + ": give a number in (0, 1], e.g. 0.5");
     }
-    // The options jax passes to this plugin (jaxlib's generate_pjrt_gpu_plugin_options); only
-    // GPU `device` is visible, so the client's device 0 is it.
-    return {{"platform_name", std::string("cuda")},
-            {"allocator", option_value(params, me, "allocator")},
-            {"memory_fraction", fraction},
-            {"preallocate", option_value(params, me, "preallocate") == "on"},
-            {"visible_devices", std::vector<std::int64_t>{params.device}}};
+    return xla::client_options(params.device, option_value(params, me, "allocator"), fraction,
+                               option_value(params, me, "preallocate") == "on");
   }
 
   // One run with zero inputs at the file's static batch: the first execution's set-up.
@@ -457,5 +453,24 @@ class XlaBackend final : public Backend, public StreamingBackend {
 }  // namespace
 
 std::unique_ptr<Backend> make_xla_backend() { return std::make_unique<XlaBackend>(); }
+
+namespace xla {
+
+std::filesystem::path default_plugin(bool gpu) {
+  return gpu ? find_cuda_plugin() : fs::path(INFBENCH_XLA_CPU_PLUGIN);
+}
+
+std::vector<pjrt::NamedValue> client_options(int device, const std::string& allocator,
+                                             float memory_fraction, bool preallocate) {
+  if (device < 0) return {{"cpu_device_count", std::int64_t{1}}};
+  // Only GPU `device` is visible, so the client's device 0 is it.
+  return {{"platform_name", std::string("cuda")},
+          {"allocator", allocator},
+          {"memory_fraction", memory_fraction},
+          {"preallocate", preallocate},
+          {"visible_devices", std::vector<std::int64_t>{device}}};
+}
+
+}  // namespace xla
 
 }  // namespace infbench
