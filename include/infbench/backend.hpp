@@ -83,6 +83,11 @@ struct LoadResult {
   // Optimisation done before load by the framework's own compiler (AOTInductor packages), as
   // that compiler recorded it. Reported in load_optimize_s; not part of the load time measured.
   std::optional<double> ahead_of_time_optimize_s;
+  // The loaded model sets itself up for each new input shape on first use (LibTorch cuda_graph:
+  // a graph capture per batch row count). Server runs then pad partial batches to powers of two
+  // (RunConfig::pad_batches_pow2), so the batcher's row counts meet log2(batch) + 1 shapes, all
+  // set up before the warm-up, instead of a capture inside the measured latencies for each.
+  bool per_shape_setup = false;
 };
 
 class Backend {

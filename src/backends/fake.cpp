@@ -109,6 +109,12 @@ class FakeBackend final : public Backend {
          "0",
          {},
          true},
+        {"per_shape_setup",
+         "claim a set-up per input shape on first use (as LibTorch cuda_graph=on): server runs "
+         "then pad partial batches to powers of two",
+         "off",
+         {"off", "on"},
+         false},
         {"alloc_mb",
          "MiB allocated and touched by every batch and kept until unload: a point whose memory "
          "runs away, for tests of the sweep's memory limit",
@@ -163,7 +169,10 @@ class FakeBackend final : public Backend {
                  {"features", std::to_string(features)},
                  {"inputs", std::to_string(inputs)}};
     batches_ = 0;
-    return {};
+    LoadResult result;
+    const auto shapes = params.options.find("per_shape_setup");
+    result.per_shape_setup = shapes != params.options.end() && shapes->second == "on";
+    return result;
   }
 
   const Signature& signature() const override { return signature_; }

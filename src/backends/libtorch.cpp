@@ -198,6 +198,7 @@ class LibTorchBackend final : public Backend {
         }
       }
       read_signature();
+      result.per_shape_setup = graphs_ != nullptr;
       settings_ = {{"batch_size", std::to_string(params.batch_size)},
                    {"device", std::to_string(device_)},
                    {"precision", params.precision},

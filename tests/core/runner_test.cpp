@@ -171,6 +171,31 @@ TEST(Runner, PeakWhoseMeasuredRepeatsMissTheBoundIsBackedOff) {
             static_cast<std::ptrdiff_t>(result.peak_search.size()));
 }
 
+// A model that sets itself up per input shape (LibTorch with CUDA graphs) gets its server batches
+// padded to powers of two, and the record says so; other scenarios and other models are not.
+TEST(Runner, ServerPadsBatchesForModelsThatSetUpPerShape) {
+  auto server = quick(Scenario::server);
+  server.target_qps = 200;
+  server.latency_bound_ms = 1000;
+  server.repeat = 1;
+  const auto per_shape = fake_params(8, {{"per_shape_setup", "on"}});
+  const auto automatic = run_benchmark("fake", "fake", per_shape, server).record;
+  EXPECT_EQ(automatic.status, "ok") << automatic.error;
+  EXPECT_NE(automatic.effective_settings.find("pad_batches_pow2=auto"), std::string::npos)
+      << automatic.effective_settings;
+  const auto plain = run_benchmark("fake", "fake", fake_params(8), server).record;
+  EXPECT_EQ(plain.effective_settings.find("pad_batches_pow2"), std::string::npos)
+      << plain.effective_settings;
+  auto asked = server;
+  asked.pad_batches_pow2 = true;
+  const auto requested = run_benchmark("fake", "fake", fake_params(8), asked).record;
+  EXPECT_NE(requested.effective_settings.find("pad_batches_pow2=on"), std::string::npos)
+      << requested.effective_settings;
+  const auto offline = run_benchmark("fake", "fake", per_shape, quick(Scenario::offline)).record;
+  EXPECT_EQ(offline.effective_settings.find("pad_batches_pow2"), std::string::npos)
+      << "offline batches are full: nothing to pad";
+}
+
 TEST(Runner, FailureMidRunIsRecordedWithItsPhase) {
   const auto warm = run_benchmark("fake", "fake", fake_params(2, {{"fault_at_batch", "1"}}),
                                   quick(Scenario::offline));
