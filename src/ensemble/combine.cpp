@@ -1,6 +1,7 @@
 // The combination rules of ensembles and the thread budget of their members.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "helpers.hpp"
 
@@ -20,6 +21,23 @@ void add_probabilities(std::span<const float> row, bool already_probabilities, d
   for (std::size_t c = 0; c < row.size(); ++c) {
     sum[c] += weight * std::exp(static_cast<double>(row[c]) - top) / total;
   }
+}
+
+// A member's [N, C] scores as float32: members run at fp16/bf16 may return them in that type
+// (XLA's fp16 programs do); `storage` holds the widened copy.
+const float* float_scores(const TensorView& out, std::vector<float>& storage) {
+  if (out.dtype == DType::float32) return reinterpret_cast<const float*>(out.data);
+  storage.resize(static_cast<std::size_t>(element_count(out.shape)));
+  for (std::size_t i = 0; i < storage.size(); ++i) {
+    std::uint16_t bits;
+    std::memcpy(&bits, out.data + 2 * i, 2);
+    storage[i] = out.dtype == DType::float16 ? half_to_float(bits) : bfloat16_to_float(bits);
+  }
+  return storage.data();
+}
+
+bool scores_dtype(DType t) {
+  return t == DType::float32 || t == DType::float16 || t == DType::bfloat16;
 }
 
 std::size_t argmax(std::span<const float> row) {
@@ -53,14 +71,17 @@ Tensor combine_outputs(CombineRule rule, std::span<const TensorView> outputs,
   const auto& first = outputs.front();
   for (std::size_t m = 0; m < outputs.size(); ++m) {
     const auto& out = outputs[m];
-    if (out.dtype != DType::float32 || out.shape.size() != 2 || out.shape != first.shape) {
+    if (!scores_dtype(out.dtype) || out.shape.size() != 2 || out.shape != first.shape) {
       throw Error(ErrorKind::invalid_argument,
                   "combine: member " + std::to_string(m + 1) + "'s output is " +
                       std::string(to_string(out.dtype)) + " " + to_string(out.shape) +
-                      "; every member must give float32 [N, C] of one shape (set `output:` to the "
-                      "scores output)");
+                      "; every member must give float32/float16/bfloat16 [N, C] of one shape (set "
+                      "`output:` to the scores output)");
     }
   }
+  std::vector<std::vector<float>> widened(outputs.size());
+  std::vector<const float*> scores(outputs.size());
+  for (std::size_t m = 0; m < outputs.size(); ++m) scores[m] = float_scores(outputs[m], widened[m]);
   const auto rows = static_cast<std::size_t>(first.shape[0]);
   const auto classes = static_cast<std::size_t>(first.shape[1]);
   double weight_total = 0;
@@ -73,8 +94,7 @@ Tensor combine_outputs(CombineRule rule, std::span<const TensorView> outputs,
   for (std::size_t i = 0; i < rows; ++i) {
     std::fill(sum.begin(), sum.end(), 0.0);
     for (std::size_t m = 0; m < outputs.size(); ++m) {
-      const std::span<const float> row{
-          reinterpret_cast<const float*>(outputs[m].data) + i * classes, classes};
+      const std::span<const float> row{scores[m] + i * classes, classes};
       const double weight = rule == CombineRule::mean_softmax ? 1.0 : weights[m];
       if (rule == CombineRule::majority_vote) {
         sum[argmax(row)] += weight;

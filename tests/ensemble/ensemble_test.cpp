@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <numeric>
 
@@ -210,6 +211,22 @@ TEST(EnsembleCombine, MeanOfSoftmaxWeightedMeanAndVotes) {
   const std::vector<TensorView> probs = {tp.view(), tp.view()};
   const auto same = combine_outputs(CombineRule::mean_softmax, probs, weights, {true, true});
   for (std::size_t i = 0; i < 6; ++i) EXPECT_FLOAT_EQ(same.values<float>()[i], p[i]);
+  // Members at fp16/bf16 may return their scores so (XLA's fp16 programs): widened, not refused.
+  std::vector<std::uint16_t> b_half, b_bf16;
+  for (const float v : b) {
+    b_half.push_back(float_to_half(v));
+    b_bf16.push_back(float_to_bfloat16(v));
+  }
+  Tensor th(DType::float16, {2, 3}), tbf(DType::bfloat16, {2, 3});
+  std::memcpy(th.data(), b_half.data(), th.byte_size());
+  std::memcpy(tbf.data(), b_bf16.data(), tbf.byte_size());
+  for (const auto* narrow : {&th, &tbf}) {
+    const std::vector<TensorView> mixed = {ta.view(), narrow->view()};
+    const auto from_narrow = combine_outputs(CombineRule::mean_softmax, mixed, weights, logits);
+    for (std::size_t i = 0; i < 6; ++i)
+      EXPECT_NEAR(from_narrow.values<float>()[i], mean.values<float>()[i], 1e-6)
+          << to_string(narrow->dtype());  // 2, 1, 0 and 9 are exact in both
+  }
   // Mismatched shapes are refused with the fix.
   const auto t3 = Tensor(DType::float32, {3, 3});
   const std::vector<TensorView> bad = {ta.view(), t3.view()};
