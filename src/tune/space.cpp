@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "core/zoo_manifest.hpp"
@@ -24,11 +25,16 @@ std::vector<std::string> split(const std::string& text, char sep) {
   return out;
 }
 
-const OptionSpec* find_option(const BackendInfo& info, const std::string& name) {
+// An adapter option, or "optimization": the adapter's optimisation levels, set by plans like an
+// option (LibTorch's optimize_for_inference was 1.8x freeze on an H200, results/h200/session13/).
+std::optional<OptionSpec> find_option(const BackendInfo& info, const std::string& name) {
+  if (name == "optimization" && !info.optimization_levels.empty())
+    return OptionSpec{name, "optimisation level", info.optimization_levels.front(),
+                      info.optimization_levels};
   for (const auto& o : info.options) {
-    if (o.name == name) return &o;
+    if (o.name == name) return o;
   }
-  return nullptr;
+  return std::nullopt;
 }
 
 // framework -> ordered axes (option, values) after the defaults and the --setting flags.
@@ -138,7 +144,7 @@ Space build_space(const SpaceRequest& r) {
     }
     if (const auto it = requested.find(framework); it != requested.end()) {
       for (const auto& [option, values] : it->second) {
-        const auto* spec = find_option(info, option);
+        const auto spec = find_option(info, option);
         if (!spec)
           throw Error(ErrorKind::invalid_argument,
                       "--setting " + framework + "." + option + ": " + framework +

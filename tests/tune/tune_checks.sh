@@ -19,6 +19,17 @@ best='fake fp32 delay_ms=1 per_sample_us=50 batch 64'
 tune() { "$bin" tune fake --db "$work/t.db" "$@"; }
 
 case "$check" in
+  optimization)
+    # The optimisation level is searched like an option (LibTorch's freeze / optimize_for_inference
+    # by default on a GPU): its values are the adapter's levels, set as the point's optimization.
+    tune --frameworks fake --setting fake.optimization=none --setting fake.delay_ms=1 \
+      --batch-sizes 1 --short-s 0.1 --warmup-s 0 --rungs 1 > out.txt
+    q t.db "select requested_json from points" | grep -q '"optimization":"none"' ||
+      fail "the trial's optimization is not the searched level"
+    rc=0; tune --frameworks fake --setting fake.optimization=bogus --batch-sizes 1 2> err.txt || rc=$?
+    [[ $rc == 2 ]] && grep -q "fake.optimization: 'bogus' is not a valid value" err.txt ||
+      fail "an unknown level is not refused (rc $rc): $(cat err.txt)"
+    ;;
   finds_best)
     tune "${space[@]}" > out.txt
     cat out.txt
