@@ -235,7 +235,9 @@ def run_infbench(a, info: dict, framework: str, model: str, precision: str, batc
     for s in a.set:
         fw, _, kv = s.partition(".")
         if fw == framework:
-            cmd += ["--set", kv]
+            key, _, value = kv.partition("=")
+            # The optimisation level is a flag of its own (libtorch.optimization=optimize_for_inference).
+            cmd += ["--optimization", value] if key == "optimization" else ["--set", kv]
     print("$ " + " ".join(cmd), flush=True)
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=a.timeout_s)
     if p.returncode != 0 or not out.is_file():
@@ -358,7 +360,8 @@ def main() -> int:
                     help="infbench frameworks (default: libtorch,aotinductor,xla on a GPU, "
                          "onnxruntime,xla on the CPU); those not built are reported as such")
     ap.add_argument("--set", action="append", default=[],
-                    help="FRAMEWORK.KEY=VALUE for infbench bench, e.g. libtorch.cuda_graph=on")
+                    help="FRAMEWORK.KEY=VALUE for infbench bench, e.g. libtorch.cuda_graph=on or "
+                         "libtorch.optimization=optimize_for_inference")
     ap.add_argument("--infbench", default=str(ROOT / "build" / "infbench"))
     ap.add_argument("--infbench-csv", default="",
                     help="take infbench's figures from this sweep export (infbench export DB "
