@@ -7,6 +7,7 @@
 #include "commands.hpp"
 #include "core/json_text.hpp"
 #include "core/record_json.hpp"
+#include "infbench/data_parallel_bench.hpp"
 #include "infbench/ensemble_study.hpp"
 #include "infbench/registry.hpp"
 #include "infbench/runner.hpp"
@@ -46,6 +47,68 @@ Shape parse_shape(const std::string& text) {
   return shape;
 }
 
+std::string interval(std::optional<double> low, std::optional<double> high, const char* format) {
+  if (!low || !high) return "";
+  return " [" + fmt::format(fmt::runtime(format), *low) + ", " +
+         fmt::format(fmt::runtime(format), *high) + "]";
+}
+
+// --device 0,1,...: each device's offline run at once, after the first device alone.
+void run_data_parallel(const BenchOptions& o, const Params& params) {
+  const DataParallelBench b = [&] {
+    InterruptHandler ctrl_c;
+    return bench_data_parallel(o.m.framework, o.m.model, params, o.m.devices, o.config);
+  }();
+  std::string list;
+  for (const int d : b.devices) list += (list.empty() ? "" : ",") + std::to_string(d);
+  fmt::print("data parallel over devices {} (offline, batch {}, {} repeats each)\n", list,
+             params.batch_size, o.config.repeat);
+  const auto line = [](const RunResult& r) {
+    const auto& rec = r.record;
+    return rec.status == "ok"
+               ? fmt::format("{:.2f} samples/s{}", rec.throughput_samples_per_s,
+                             interval(rec.throughput_ci95_low, rec.throughput_ci95_high, "{:.2f}"))
+               : rec.status + " (" + rec.error_phase + "): " + rec.error;
+  };
+  fmt::print("  alone       device {}: {}\n", b.devices.front(), line(b.alone));
+  for (std::size_t i = 0; i < b.together.size(); ++i)
+    fmt::print("  together    device {}: {}\n", b.devices[i], line(b.together[i]));
+  if (b.alone.record.effective_settings.find("simulated-gpu") != std::string::npos)
+    fmt::print(
+        "  note        SIMULATED devices (INFBENCH_FAKE_SIMULATED_GPUS): not a GPU "
+        "measurement\n");
+  if (b.ok()) {
+    fmt::print(
+        "  aggregate   {:.2f} samples/s{} on {} devices; measuring windows overlap {:.0f} %\n",
+        b.aggregate, interval(b.aggregate_low, b.aggregate_high, "{:.2f}"), b.devices.size(),
+        100 * b.overlap);
+    if (b.efficiency)
+      fmt::print("  scaling     efficiency {:.3f}{} (aggregate / ({} x alone))\n", *b.efficiency,
+                 interval(b.efficiency_low, b.efficiency_high, "{:.3f}"), b.devices.size());
+  }
+  if (!o.json.empty()) {
+    nlohmann::ordered_json j{{"devices", b.devices},
+                             {"aggregate_samples_per_s", b.aggregate},
+                             {"aggregate_per_repeat", b.aggregate_per_repeat},
+                             {"overlap", b.overlap},
+                             {"alone", to_json(b.alone)}};
+    if (b.aggregate_low) j["aggregate_ci95"] = {*b.aggregate_low, *b.aggregate_high};
+    if (b.efficiency) j["scaling_efficiency"] = *b.efficiency;
+    if (b.efficiency_low) j["scaling_efficiency_ci95"] = {*b.efficiency_low, *b.efficiency_high};
+    for (const auto& r : b.together) j["together"].push_back(to_json(r));
+    write_atomically("--json", o.json, json_text(j, 1) + "\n");
+    fmt::print("  record      {}\n", o.json);
+  }
+  if (!b.ok()) {
+    const RunResult* bad = &b.alone;
+    for (const auto& r : b.together)
+      if (r.record.status != "ok") bad = &r;
+    throw Error(bad->record.status == "interrupted" ? ErrorKind::interrupted : ErrorKind::framework,
+                "data-parallel run on device " + std::to_string(bad->record.device) + " " +
+                    bad->record.status + ": " + bad->record.error);
+  }
+}
+
 void run(BenchOptions o) {
   const Params params = o.m.to_params();
   o.config.scenario = parse_scenario(o.scenario);
@@ -58,6 +121,14 @@ void run(BenchOptions o) {
                 "--reference-input and --reference-output go together: give both .npy files");
   }
   check_writable("--json", o.json);
+  if (o.m.devices.size() > 1) {
+    if (!o.labels.empty())
+      throw Error(ErrorKind::invalid_argument,
+                  "--labels: top-1 accuracy is measured on one device; drop --labels or give one "
+                  "--device");
+    run_data_parallel(o, params);
+    return;
+  }
   if (!o.labels.empty() && o.inputs.empty()) {
     throw Error(ErrorKind::invalid_argument,
                 "--labels " + o.labels + ": give the labelled samples with --input x.npy");
@@ -93,7 +164,7 @@ void add_bench_command(CLI::App& app) {
   auto o = std::make_shared<BenchOptions>();
   auto* cmd =
       app.add_subcommand("bench", "Benchmark a model with one framework in a LoadGen scenario");
-  o->m.add_to(*cmd, "Model file");
+  o->m.add_to(*cmd, "Model file", /*several_devices=*/true);
   cmd->add_option("--scenario", o->scenario, "offline | single-stream | multi-stream | server")
       ->capture_default_str();
   // One flag per RunConfig field (run_config.hpp lists them); booleans also take --no-<flag>.

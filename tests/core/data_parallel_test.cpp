@@ -1,6 +1,8 @@
 // Data-parallel predict on the fake backend's SIMULATED GPUs (INFBENCH_FAKE_SIMULATED_GPUS):
 // shares, ordering and reassembly are checked exactly; no timing here is a GPU measurement.
 #include "infbench/data_parallel.hpp"
+#include "infbench/data_parallel_bench.hpp"
+#include "infbench/error.hpp"
 
 #include <gtest/gtest.h>
 
@@ -94,6 +96,55 @@ TEST_F(DataParallel, RefusesAnInputThatWouldGoWhole) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("input 'x1' goes whole"), std::string::npos) << e.what();
   }
+}
+
+}  // namespace
+}  // namespace infbench
+
+namespace infbench {
+namespace {
+
+RunConfig quick_offline() {
+  RunConfig c;
+  c.min_duration_s = 0.2;
+  c.warmup_s = 0.05;
+  c.idle_power_s = 0;
+  c.repeat = 3;
+  return c;
+}
+
+// Two simulated devices, each a sleeping fake: they do not compete for the CPU, so the aggregate
+// is about twice one device alone. Checked: the record's structure and that the figures agree.
+TEST_F(DataParallel, BenchMeasuresTheDevicesAtOnceAndAgainstOneAlone) {
+  Params params;
+  params.batch_size = 4;
+  params.options = {{"delay_ms", "2"}};
+  const auto b = bench_data_parallel("fake", "m", params, {0, 1}, quick_offline());
+  ASSERT_TRUE(b.ok()) << b.alone.record.error;
+  ASSERT_EQ(b.together.size(), 2U);
+  EXPECT_EQ(b.together[1].record.device, 1);
+  ASSERT_EQ(b.aggregate_per_repeat.size(), 3U);
+  const double sum =
+      b.together[0].record.throughput_samples_per_s + b.together[1].record.throughput_samples_per_s;
+  EXPECT_NEAR(b.aggregate / sum, 1.0, 0.05);
+  ASSERT_TRUE(b.aggregate_low && b.aggregate_high && b.efficiency && b.efficiency_low);
+  EXPECT_LE(*b.aggregate_low, b.aggregate);
+  EXPECT_GE(*b.aggregate_high, b.aggregate);
+  EXPECT_NEAR(*b.efficiency, b.aggregate / (2 * b.alone.record.throughput_samples_per_s),
+              0.05 * *b.efficiency);
+  EXPECT_GT(*b.efficiency, 0.5);
+  EXPECT_LT(*b.efficiency, 1.5);
+  EXPECT_GT(b.overlap, 0.5) << "the devices measured in turn, not at once";
+}
+
+TEST_F(DataParallel, BenchRefusesWhatItCannotMeasure) {
+  Params params;
+  params.batch_size = 2;
+  EXPECT_THROW(bench_data_parallel("fake", "m", params, {0}, quick_offline()), Error);
+  EXPECT_THROW(bench_data_parallel("fake", "m", params, {1, 1}, quick_offline()), Error);
+  auto server = quick_offline();
+  server.scenario = Scenario::server;
+  EXPECT_THROW(bench_data_parallel("fake", "m", params, {0, 1}, server), Error);
 }
 
 }  // namespace
