@@ -56,10 +56,20 @@ struct EnsembleSpec {
   CombineRule combine = CombineRule::mean_softmax;
   std::vector<std::string> keep;  // members whose outputs are returned beside the combined one
   EnsembleMode mode = EnsembleMode::concurrent;
+  // The devices the members were placed on in turn (`placement: {devices: [...]}` or `infbench
+  // ensemble --placement`); empty: each member's own settings.device.
+  std::vector<int> placement;
 };
 
 // Reads a spec; every problem is an Error naming the file, line and field, and the fix.
 EnsembleSpec load_ensemble_spec(const std::filesystem::path& path);
+
+// Member i runs on devices[i mod devices.size()] (all on one: a single device), replacing its
+// settings.device; the spec's name gets the placement appended ("paper-gpu@0,1") so that studies
+// of both placements keep apart in one database. Throws Error for an empty list or a device < -1.
+void place_members(EnsembleSpec& spec, const std::vector<int>& devices);
+// "0,1" -> {0, 1}; an Error naming `what` (the option or flag) and the expected form otherwise.
+std::vector<int> parse_placement(const std::string& text, const std::string& what);
 
 struct EnsembleOptions {
   EnsembleMode mode = EnsembleMode::concurrent;  // not automatic: Ensemble runs one mode

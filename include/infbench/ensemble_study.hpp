@@ -38,6 +38,8 @@ struct EnsembleStudyConfig {
   double interference_warmup_s = 0.5;
   double interference_duration_s = 3;
   std::filesystem::path labels;  // with run.input_files: accuracy on them
+  // Members placed on these devices in turn (place_members), in every run; empty: the spec's.
+  std::vector<int> placement;
 };
 
 struct EnsembleStudy {

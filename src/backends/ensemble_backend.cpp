@@ -90,6 +90,12 @@ class EnsembleBackend final : public Backend, public StreamingBackend {
          {"spec", "all"},
          false},
         {"auto_probe_s", "mode=auto: seconds each mode is measured before choosing", "1", {}, true},
+        {"placement",
+         "devices the members are placed on in turn (0,1: member i on GPU i mod 2), replacing "
+         "their settings.device; empty = the spec's",
+         "",
+         {},
+         false},
     };
     // A GPU is usable when any member framework can use it; members check their own device.
     for (const auto& entry : backend_table()) {
@@ -108,6 +114,8 @@ class EnsembleBackend final : public Backend, public StreamingBackend {
                   PhaseMarker& phases) override {
     phases.mark("read");
     auto spec = load_ensemble_spec(model);
+    if (const auto placement = option_value(params, info(), "placement"); !placement.empty())
+      place_members(spec, parse_placement(placement, "option placement"));
     EnsembleOptions options;
     options.batch_size = params.batch_size;
     options.total_threads = params.threads;

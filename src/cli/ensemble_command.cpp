@@ -23,7 +23,7 @@ struct EnsembleCommandOptions {
   std::vector<int> batch_sizes = {1, 8, 32};
   std::vector<std::string> modes = {"sequential", "concurrent", "pipelined"};
   std::vector<std::string> inputs;
-  std::string labels;
+  std::string labels, placement;
   bool no_interference = false, no_members = false;
   EnsembleStudyConfig config;
 };
@@ -79,6 +79,7 @@ void run(EnsembleCommandOptions o) {
   c.labels = o.labels;
   c.interference = !o.no_interference;
   c.members_alone = !o.no_members;
+  if (!o.placement.empty()) c.placement = parse_placement(o.placement, "--placement");
   check_writable("--json", o.json);
   check_writable("--markdown", o.markdown);
   check_writable("--db", o.db);
@@ -131,6 +132,10 @@ void add_ensemble_command(CLI::App& app) {
                   "Seconds per co-location measurement")
       ->capture_default_str();
   cmd->add_flag("--no-interference", o->no_interference, "Skip the interference matrix");
+  cmd->add_option("--placement", o->placement,
+                  "Devices the members run on in turn, e.g. 0,1 (member i on GPU i mod 2) or 0 "
+                  "(all on GPU 0), replacing their settings.device; the study is named "
+                  "SPEC@0,1");
   cmd->add_flag("--no-members", o->no_members, "Skip the members-alone runs");
   cmd->add_option("--input", o->inputs, "Sample pool .npy (one per input); real data");
   cmd->add_option("--labels", o->labels, "Labels .npy for --input: top-1 of members and ensemble");

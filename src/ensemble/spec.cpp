@@ -12,7 +12,7 @@
 namespace infbench {
 namespace {
 
-const std::set<std::string> kTopKeys = {"name", "members", "combine", "keep", "mode"};
+const std::set<std::string> kTopKeys = {"name", "members", "combine", "keep", "mode", "placement"};
 const std::set<std::string> kMemberKeys = {"name",   "framework",     "model",     "weight",
                                            "output", "probabilities", "instances", "settings"};
 
@@ -175,6 +175,42 @@ EnsembleMode parse_ensemble_mode(const std::string& name) {
                                                "pipelined, auto");
 }
 
+void place_members(EnsembleSpec& spec, const std::vector<int>& devices) {
+  if (devices.empty())
+    throw Error(ErrorKind::invalid_argument, "placement: give at least one device (e.g. 0,1)");
+  std::string list;
+  for (const int d : devices) {
+    if (d < -1)
+      throw Error(ErrorKind::invalid_argument,
+                  "placement: device " + std::to_string(d) + " is not -1 (the CPU) or a GPU index");
+    list += (list.empty() ? "" : ",") + std::to_string(d);
+  }
+  for (std::size_t i = 0; i < spec.members.size(); ++i)
+    spec.members[i].params.device = devices[i % devices.size()];
+  if (!spec.placement.empty()) spec.name.erase(spec.name.rfind('@'));  // placed again
+  spec.placement = devices;
+  spec.name += "@" + list;
+}
+
+std::vector<int> parse_placement(const std::string& text, const std::string& what) {
+  std::vector<int> devices;
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    const auto comma = std::min(text.find(',', pos), text.size());
+    const std::string part = text.substr(pos, comma - pos);
+    try {
+      std::size_t used = 0;
+      devices.push_back(std::stoi(part, &used));
+      if (used != part.size()) throw std::invalid_argument(part);
+    } catch (const std::exception&) {
+      throw Error(ErrorKind::invalid_argument,
+                  what + " '" + text + "': expected device numbers like 0,1 (-1 = the CPU)");
+    }
+    pos = comma + 1;
+  }
+  return devices;
+}
+
 int shared_member_device(const EnsembleSpec& spec) {
   if (spec.members.empty()) return -1;
   const int first = spec.members.front().params.device;
@@ -239,6 +275,29 @@ EnsembleSpec read_ensemble_spec(const std::filesystem::path& path) {
       if (std::string_view(field) == "mode") spec.mode = parse_ensemble_mode(text);
     } catch (const Error& e) {
       YamlFieldError(path, root[field]).fail(field, e.what());
+    }
+  }
+  if (const auto placement = root["placement"]) {
+    // placement: {devices: [0, 1]}: member i on devices[i mod n], instead of settings.device.
+    if (!placement.IsMap() || placement.size() != 1 || !placement["devices"] ||
+        !placement["devices"].IsSequence()) {
+      YamlFieldError(path, placement)
+          .fail("placement", "expected {devices: [0, 1, ...]} (member i on devices[i mod n])");
+    }
+    std::vector<int> devices;
+    for (const auto& d : placement["devices"])
+      devices.push_back(integer(path, d, "placement.devices"));
+    for (std::size_t i = 0; i < members.size(); ++i) {
+      if (members[i]["settings"] && members[i]["settings"]["device"]) {
+        YamlFieldError(path, members[i]["settings"]["device"])
+            .fail("members[" + std::to_string(i) + "].settings.device",
+                  "placement places every member; remove the member's own device (or placement)");
+      }
+    }
+    try {
+      place_members(spec, devices);
+    } catch (const Error& e) {
+      YamlFieldError(path, placement).fail("placement.devices", e.what());
     }
   }
   if (root["keep"]) {

@@ -141,6 +141,12 @@ EnsembleStudy run_ensemble_study(const std::filesystem::path& spec_path,
                                  const std::function<void(const std::string&)>& progress) {
   EnsembleStudy study;
   study.spec = load_ensemble_spec(spec_path);
+  std::string placement;
+  if (!config.placement.empty()) {
+    place_members(study.spec, config.placement);
+    for (const int d : config.placement)
+      placement += (placement.empty() ? "" : ",") + std::to_string(d);
+  }
   const auto& spec = study.spec;
   nlohmann::json batches = nlohmann::json::array();
   const auto shares = member_thread_budget(spec, EnsembleMode::concurrent, config.threads);
@@ -155,6 +161,7 @@ EnsembleStudy run_ensemble_study(const std::filesystem::path& spec_path,
       params.threads = config.threads;
       params.device = shared_member_device(spec);
       params.options["mode"] = std::string(to_string(mode));
+      if (!placement.empty()) params.options["placement"] = placement;
       auto result = run_benchmark("ensemble", spec_path, params, config.run);
       const auto& rec = result.record;
       progress(fmt::format("  ensemble b{} {:<10} {:>9.2f} samples/s  {}", batch, to_string(mode),
@@ -226,8 +233,10 @@ EnsembleStudy run_ensemble_study(const std::filesystem::path& spec_path,
       {"batches", batches},
       {"interrupted", interrupt_flag().load()}};
   for (const auto& m : spec.members) {
-    summary["members"].push_back(
-        {{"name", m.name}, {"framework", m.framework}, {"model", m.model.string()}});
+    summary["members"].push_back({{"name", m.name},
+                                  {"framework", m.framework},
+                                  {"model", m.model.string()},
+                                  {"device", m.params.device}});
   }
   if (!config.labels.empty() && !interrupt_flag()) {
     Params params;

@@ -16,6 +16,30 @@ members:
 YAML
 
 case "$check" in
+  placement)
+    # --placement 0,1 on two SIMULATED GPUs (fake backend, tests only): member i on GPU i mod 2 in
+    # every run (ensemble, members alone, interference), the study named fakes@0,1 in the database.
+    INFBENCH_FAKE_SIMULATED_GPUS=2 "$bin" ensemble "$spec" --placement 0,1 --batch-sizes 2 \
+      --threads 2 --modes concurrent --min-duration-s 0.2 --warmup-s 0.05 --interference-s 0.2 \
+      --db "$work/p.db" --json "$work/p.json" > "$work/out.txt" 2> "$work/progress.txt"
+    cat "$work/out.txt"
+    python3 - "$work/p.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["ensemble"] == "fakes@0,1", s["ensemble"]
+assert [m["device"] for m in s["members"]] == [0, 1], s["members"]
+b = s["batches"][0]
+assert b["modes"]["concurrent"]["status"] == "ok", b["modes"]
+alone = b["members_alone"]
+assert "simulated-gpu1" in alone["slow"]["effective_settings"], alone["slow"]["effective_settings"]
+assert "simulated-gpu0" in alone["fast"]["effective_settings"], alone["fast"]["effective_settings"]
+PY
+    [[ $(sqlite3 "$work/p.db" "select count(*) from studies where name = 'fakes@0,1'") == 1 ]] ||
+      fail "the study is not stored under fakes@0,1"
+    rc=0; "$bin" ensemble "$spec" --placement 0,x --batch-sizes 2 2> "$work/err.txt" || rc=$?
+    [[ $rc == 2 ]] && grep -q "placement '0,x': expected device numbers" "$work/err.txt" ||
+      fail "a bad --placement is not refused (rc $rc): $(cat "$work/err.txt")"
+    ;;
   study)
     "$bin" ensemble "$spec" --batch-sizes 1,4 --threads 2 --min-duration-s 0.2 --warmup-s 0.05 \
       --interference-s 0.2 --db "$work/e.db" --json "$work/e.json" --markdown "$work/e.md" \

@@ -137,6 +137,44 @@ TEST(EnsembleSpec, SharedMemberDeviceIsTheGpuOnlyWhenEveryMemberUsesIt) {
   EXPECT_EQ(shared_member_device(on_gpu("one_on_cpu", "")), -1);
 }
 
+// placement: member i on devices[i mod n], instead of each member's settings.device; the name
+// says where, so that studies of two placements keep apart in one database.
+TEST(EnsembleSpec, PlacementPutsMembersOnDevicesInTurn) {
+  auto spec = load_ensemble_spec(write_spec(
+      "placed",
+      "name: p\nplacement: {devices: [0, 1]}\nmembers:\n"
+      "  - {name: a, framework: fake, model: a}\n  - {name: b, framework: fake, model: b}\n"
+      "  - {name: c, framework: fake, model: c}\n"));
+  ASSERT_EQ(spec.members.size(), 3U);
+  EXPECT_EQ(spec.members[0].params.device, 0);
+  EXPECT_EQ(spec.members[1].params.device, 1);
+  EXPECT_EQ(spec.members[2].params.device, 0);
+  EXPECT_EQ(spec.name, "p@0,1");
+  EXPECT_EQ(spec.placement, (std::vector<int>{0, 1}));
+  EXPECT_EQ(shared_member_device(spec), -1);
+  place_members(spec, {1});  // what --placement 1 does: all on GPU 1
+  EXPECT_EQ(shared_member_device(spec), 1);
+  EXPECT_EQ(spec.name, "p@1");
+  EXPECT_EQ(parse_placement("2,0", "--placement"), (std::vector<int>{2, 0}));
+  EXPECT_NE(error_of([] { parse_placement("0,x", "--placement"); }).find("--placement '0,x'"),
+            std::string::npos);
+  const auto both = write_spec("placed_twice",
+                               "placement: {devices: [0]}\nmembers:\n"
+                               "  - {framework: fake, model: a, settings: {device: 1}}\n"
+                               "  - {framework: fake, model: b}\n");
+  EXPECT_NE(error_of([&] { load_ensemble_spec(both); })
+                .find("placed_twice.yaml:3: members[0].settings.device: placement places every "
+                      "member"),
+            std::string::npos)
+      << error_of([&] { load_ensemble_spec(both); });
+  const auto bad = write_spec("placed_bad",
+                              "placement: [0, 1]\nmembers:\n  - {framework: fake, model: a}\n"
+                              "  - {framework: fake, model: b}\n");
+  EXPECT_NE(error_of([&] { load_ensemble_spec(bad); }).find("placement: expected {devices:"),
+            std::string::npos)
+      << error_of([&] { load_ensemble_spec(bad); });
+}
+
 TEST(EnsembleSpec, ErrorsNameFileLineFieldAndFix) {
   const auto unknown = write_spec("unknown",
                                   "members:\n  - {framework: fake, model: a}\n"
