@@ -20,7 +20,7 @@ void add_sweep_commands(CLI::App& app) {
   struct SweepArgs {
     std::string plan, db = "results.db";
     std::vector<std::string> overrides;
-    bool resume = false, dry_run = false;
+    bool resume = false, dry_run = false, retry_failed = false;
   };
   auto a = std::make_shared<SweepArgs>();
   auto* sweep =
@@ -31,13 +31,20 @@ void add_sweep_commands(CLI::App& app) {
                     "Override a plan field, e.g. batch_sizes=[1,8] or measure.repeat=3");
   sweep->add_flag("--resume", a->resume,
                   "Continue the latest run of this plan in --db, running only what is missing");
+  sweep->add_flag("--retry-failed", a->retry_failed,
+                  "With --resume: measure again the points stored as failed (e.g. those of an MPI "
+                  "rank that died)");
   sweep->add_flag("--dry-run", a->dry_run,
                   "List the points and an estimated duration, run nothing");
   sweep->callback([a] {
     if (const auto problem = srun_without_mpi_problem(); !problem.empty())
       throw infbench::Error(infbench::ErrorKind::invalid_argument, problem);
+    if (a->retry_failed && !a->resume)
+      throw infbench::Error(infbench::ErrorKind::invalid_argument,
+                            "--retry-failed re-measures the failed points of a run: give --resume "
+                            "too");
     const auto plan = load_plan(a->plan, a->overrides);
-    const SweepOptions options{a->db, a->resume, a->dry_run};
+    const SweepOptions options{a->db, a->resume, a->dry_run, a->retry_failed};
     const int code = launched_by_mpi() ? run_mpi_sweep(plan, options) : run_sweep(plan, options);
     if (code == 130)
       throw infbench::Error(infbench::ErrorKind::interrupted,

@@ -34,6 +34,14 @@ std::set<std::string> ResultStore::stored_points(std::int64_t run) {
   return ids;
 }
 
+std::set<std::string> ResultStore::failed_points(std::int64_t run) {
+  sqlite::Statement s(db_, "SELECT point_id FROM points WHERE run_id = ? AND status = 'failed'");
+  s.bind(1, run);
+  std::set<std::string> ids;
+  while (s.step()) ids.insert(s.text(0));
+  return ids;
+}
+
 std::map<std::string, MeasuredCost> ResultStore::measured_costs() {
   // Later runs overwrite earlier ones (ORDER BY run_id): the latest measurement wins.
   sqlite::Statement s(db_,

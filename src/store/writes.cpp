@@ -47,6 +47,21 @@ std::int64_t ResultStore::begin_run(const std::string& plan_name,
   return db_.last_insert_rowid();
 }
 
+void ResultStore::forget_points(std::int64_t run, const std::set<std::string>& point_ids) {
+  sqlite::Transaction transaction(db_);
+  for (const char* table : {"points", "metrics", "repeats", "samples", "failures"}) {
+    sqlite::Statement s(db_,
+                        std::string("DELETE FROM ") + table + " WHERE run_id = ? AND point_id = ?");
+    for (const auto& id : point_ids) {
+      s.bind(1, run);
+      s.bind(2, id);
+      s.step();
+      s.reset();
+    }
+  }
+  transaction.commit();
+}
+
 void ResultStore::add_point(std::int64_t run, const PointIdentity& p, const RunResult& result) {
   const auto& r = result.record;
   sqlite::Transaction transaction(db_);

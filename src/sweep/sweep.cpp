@@ -300,6 +300,12 @@ RunStart start_run(ResultStore& store, const Plan& plan, const SweepOptions& opt
                                             plan.name + "' to resume; run without --resume");
     }
     start.run = *last;
+    if (options.retry_failed) {
+      const auto failed = store.failed_points(start.run);
+      store.forget_points(start.run, failed);
+      fmt::print(stderr, "sweep '{}': {} failed point(s) of run {} forgotten, measured again\n",
+                 plan.name, failed.size(), start.run);
+    }
     start.done = store.stored_points(start.run);
   } else {
     start.run = store.begin_run(plan.name, plan.path, plan.text, environment);

@@ -19,6 +19,9 @@ struct SweepOptions {
   std::filesystem::path db;
   bool resume = false;
   bool dry_run = false;
+  // With resume: points stored as failed (a rank that died, a machine that ran out of memory) are
+  // forgotten and measured again, in the same run.
+  bool retry_failed = false;
 };
 
 // Returns the process exit code: 0 when every point was attempted (failed points included).

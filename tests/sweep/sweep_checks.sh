@@ -50,6 +50,25 @@ case "$check" in
     out=$("$bin" compare "$work/r.db" --baseline 1 --candidate 1 --candidate-db "$work/r2.db")
     echo "$out" | tail -1 | grep -q "12 matched points" || fail "compare --candidate-db: $out"
     ;;
+  retry_failed)
+    # Points stored as failed (here marked so by hand, as a dead MPI rank's are) are measured
+    # again into the same run by --resume --retry-failed; the ok points are not.
+    "$bin" sweep "$plans/fake-plan.yaml" --db "$work/f.db" --set measure.repeat=1 2>/dev/null
+    ok_before=$(q "$work/f.db" "select finished_at from points where label like '%delay_ms=1 batch 1 offline'")
+    q "$work/f.db" "update points set status='failed', error='MPI rank 1 (pid 1 on vm) died while running this load group' where label like '%delay_ms=3%'"
+    [[ $(q "$work/f.db" "select count(*) from points where status='failed'") == 6 ]] || fail "6 marked failed"
+    rc=0; "$bin" sweep "$plans/fake-plan.yaml" --db "$work/f.db" --retry-failed 2> "$work/err" || rc=$?
+    [[ $rc == 2 ]] && grep -q -- "--retry-failed re-measures the failed points of a run: give --resume" "$work/err" ||
+      fail "--retry-failed without --resume: rc $rc, $(cat "$work/err")"
+    "$bin" sweep "$plans/fake-plan.yaml" --db "$work/f.db" --set measure.repeat=1 --resume --retry-failed 2> "$work/err"
+    grep -q "6 failed point(s) of run 1 forgotten" "$work/err" || fail "retry message: $(cat "$work/err")"
+    [[ $(q "$work/f.db" "select count(*) from points where status='ok'") == 12 ]] || fail "12 ok after the retry"
+    [[ $(q "$work/f.db" "select count(*) from points") == 12 ]] || fail "no duplicate rows"
+    [[ $(q "$work/f.db" "select count(*) from metrics") == 12 ]] || fail "no duplicate metrics"
+    [[ $(q "$work/f.db" "select count(*) from runs") == 1 ]] || fail "the same run"
+    [[ $(q "$work/f.db" "select finished_at from points where label like '%delay_ms=1 batch 1 offline'") == "$ok_before" ]] ||
+      fail "an ok point was measured again"
+    ;;
   kill9_resume)
     # A slower plan; kill the whole sweep with SIGKILL once a few points are stored, then resume.
     # In its own process group, so that kill -9 reaches the sweep and its worker and nothing else
