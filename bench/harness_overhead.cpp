@@ -144,6 +144,17 @@ int main(int argc, char** argv) {
   auto rows = fake_us > 0 ? std::vector<FrameworkRow>{fake_row(fake_us, fake_features)}
                           : frameworks(device);
   if (!only.empty()) {
+    std::string built;
+    for (const auto& fw : rows) built += (built.empty() ? "" : ", ") + fw.name;
+    std::stringstream names(only);
+    for (std::string name; std::getline(names, name, ',');) {
+      if (std::none_of(rows.begin(), rows.end(), [&](const auto& fw) { return fw.name == name; })) {
+        fmt::print(stderr,
+                   "--frameworks: no hand loop '{}' for --device {} in this build (built: {})\n",
+                   name, device, built.empty() ? "none" : built);
+        return 2;
+      }
+    }
     std::erase_if(rows, [&](const FrameworkRow& fw) {
       return ("," + only + ",").find("," + fw.name + ",") == std::string::npos;
     });

@@ -57,15 +57,18 @@ for count in ${GPU_COUNTS//,/ }; do
         (( $(elapsed) < BUDGET_S - 60 )) || { say "budget: $count GPUs $model $precision b$batch not run"; continue; }
         cell="${count}gpu_${model}_${precision}_b${batch}"
         say "$model libtorch $precision batch $batch: bench on GPUs $devices (GPU 0 alone first)"
-        timeout $(( BUDGET_S - $(elapsed) )) build-gpu/infbench bench --model "models/$model/$model.ts" \
+        # SIGINT at the budget: the run stops at its next query and still writes its JSON.
+        timeout -s INT $(( BUDGET_S - $(elapsed) )) build-gpu/infbench bench --model "models/$model/$model.ts" \
           --framework libtorch --precision "$precision" --device "$devices" --batch-size "$batch" \
-          --min-duration-s "$SECONDS_PER_REPEAT" --repeat "$REPEAT" --json "$OUT/dp_bench_$cell.json" 2>&1 |
-          tee "$OUT/dp_bench_$cell.txt" | grep -vE "^\s*\[" || say "bench exit $?"
+          --min-duration-s "$SECONDS_PER_REPEAT" --repeat "$REPEAT" --json "$OUT/dp_bench_$cell.json" \
+          > "$OUT/dp_bench_$cell.txt" 2>&1 || say "bench exit $? (the next cells still run)"
+        grep -vE "^\s*\[" "$OUT/dp_bench_$cell.txt" || true
       done
     done
   done
 done
-# Data-parallel predict once (ResNet-50 fp16 at the first batch size): the outputs' reassembly.
+# Data-parallel predict once over every GPU (ResNet-50 fp16 at the first batch size): the outputs'
+# reassembly in order.
 (( $(elapsed) < BUDGET_S - 30 )) &&
   build-gpu/infbench predict --model models/resnet50/resnet50.ts --framework libtorch \
     --precision fp16 --device "$GPUS" --batch-size "${BATCHES%%,*}" --warmup 3 \

@@ -40,7 +40,8 @@ source scripts/gpu/build_on_device.sh
 wanted() { [[ -z $FRAMEWORKS || ",$FRAMEWORKS," == *",$1,"* ]]; }
 ( PYTHONUNBUFFERED=1 $PY tools/aoti_zoo.py models "$MODEL" > "$OUT/zoo.log" 2>&1 &&
   { ! wanted xla || PYTHONUNBUFFERED=1 $PY tools/xla_zoo.py "$MODEL" --precision fp16 \
-      --batch-sizes 1,8 --platform cuda --no-check >> "$OUT/zoo.log" 2>&1; } &&
+      --batch-sizes 1,8 --platform cuda --no-check >> "$OUT/zoo.log" 2>&1 ||
+      echo "StableHLO export failed: the XLA rows will say 'model file missing'" >> "$OUT/zoo.log"; } &&
   { ! wanted aotinductor || build_aoti_packages "$MODEL" 1,8; } ) &
 ZOO_PID=$!
 infbench_build_on_device

@@ -8,10 +8,12 @@
 #            group's points fail with the reason, the other ranks finish), then --resume
 #            --retry-failed measures those points again into the same run
 # then `infbench compare one.db mpi.db` (the same points, within their intervals?) and the wall
-# times. The zoo's models and StableHLO exports are built first, as run_paper_gpu.sh does.
+# times. The zoo's TorchScript models are built first (the default plan part is LibTorch fp16).
 #
 #   scripts/gpu/run_mpi_sweep_gpu.sh [--plan configs/paper-gpu.yaml] [--models resnet50]
 #       [--set KEY=VALUE ...] [--kill-after-s 60] [--budget-s 540]
+# Any --set replaces the default overrides (LibTorch fp16 with and without CUDA graphs at batch
+# 1, 8, 64 and 256 on device 0) as a whole.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 START=$(date +%s)
@@ -29,7 +31,7 @@ while [[ $# -gt 0 ]]; do
     --set) USER_SETS+=(--set "$2"); shift ;;
     --kill-after-s) KILL_AFTER_S="$2"; shift ;;
     --budget-s) BUDGET_S="$2"; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "run_mpi_sweep_gpu.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -46,9 +48,10 @@ B=build-gpu/infbench
 SWEEP=(sweep "$PLAN" --set "models=[${MODELS}]" "${SETS[@]}")
 MPI=(mpirun --allow-run-as-root --oversubscribe --enable-recovery -np $((GPUS + 1)))
 timed() {  # NAME COMMAND...: runs it, appends "NAME SECONDS EXIT" to $OUT/wall.txt
-  local name=$1 t0 rc=0; shift
+  local name=$1 t0 rc=0 left=$(( BUDGET_S - $(elapsed) )); shift
+  (( left > 0 )) || { echo "$name not run: the budget is spent" | tee -a "$OUT/wall.txt"; return; }
   t0=$(date +%s.%N)
-  timeout -s INT $(( BUDGET_S - $(elapsed) )) "$@" > "$OUT/$name.log" 2>&1 || rc=$?
+  timeout -s INT "$left" "$@" > "$OUT/$name.log" 2>&1 || rc=$?
   echo "$name $(awk "BEGIN {printf \"%.1f s\", $(date +%s.%N) - $t0}") exit $rc" | tee -a "$OUT/wall.txt"
 }
 # The pid of MPI rank RANK of the sweep writing DB: the process whose environment says that rank
@@ -71,7 +74,11 @@ say "MPI with a worker rank killed after ${KILL_AFTER_S} s, then --resume"
 ( sleep "$KILL_AFTER_S"
   victim=$(worker_rank_pid 1 kill.db)
   [[ -n $victim ]] && kill -9 "$victim" && echo "killed worker rank 1 (pid $victim)" >> "$OUT/wall.txt" ) &
+KILLER=$!
 timed kill "${MPI[@]}" $B "${SWEEP[@]}" --db "$OUT/kill.db"
+# A sweep that ended before the kill leaves the killer waiting: it must not hit the resume's ranks.
+kill "$KILLER" 2>/dev/null || true
+wait "$KILLER" 2>/dev/null || true
 sqlite3 "$OUT/kill.db" "select status, count(*) from points group by status" > "$OUT/kill-status-before-retry.txt" 2>&1 || true
 timed resume "${MPI[@]}" $B "${SWEEP[@]}" --db "$OUT/kill.db" --resume --retry-failed
 for db in one mpi kill; do

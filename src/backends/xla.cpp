@@ -326,7 +326,8 @@ class XlaBackend final : public Backend, public StreamingBackend {
     }
     zero_copy_ = platform.starts_with("cpu");
     const int in_flight = option_int(params, me, "in_flight");
-    max_in_flight_ = in_flight > 0 ? static_cast<std::size_t>(in_flight) : (gpu ? 2 : 1);
+    max_in_flight_ =
+        in_flight > 0 ? static_cast<std::size_t>(in_flight) : xla::default_in_flight(gpu);
     phases.mark("first_run");
     run_zeros();
 

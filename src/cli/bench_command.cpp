@@ -1,6 +1,7 @@
 // `infbench bench`: one benchmark run with the measurement engine; readable summary on stdout,
 // the full record (with raw latencies and the environment) as JSON with --json.
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 
 #include <type_traits>
 
@@ -59,10 +60,8 @@ void run_data_parallel(const BenchOptions& o, const Params& params) {
     InterruptHandler ctrl_c;
     return bench_data_parallel(o.m.framework, o.m.model, params, o.m.devices, o.config);
   }();
-  std::string list;
-  for (const int d : b.devices) list += (list.empty() ? "" : ",") + std::to_string(d);
-  fmt::print("data parallel over devices {} (offline, batch {}, {} repeats each)\n", list,
-             params.batch_size, o.config.repeat);
+  fmt::print("data parallel over devices {} (offline, batch {}, {} repeats each)\n",
+             fmt::join(b.devices, ","), params.batch_size, o.config.repeat);
   const auto line = [](const RunResult& r) {
     const auto& rec = r.record;
     return rec.status == "ok"

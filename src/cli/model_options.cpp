@@ -15,8 +15,9 @@ void ModelOptions::add_to(CLI::App& cmd, const std::string& model_help, bool sev
       ->excludes(framework_option);
   if (several_devices) {
     cmd.add_option("--device", devices,
-                   "-1 = CPU (default), k = GPU k; a list (0,1,...) splits the samples across "
-                   "the devices")
+                   "-1 = CPU (default), k = GPU k; a list (0,1,...): data parallel over those "
+                   "devices (predict splits the samples across them; bench measures the first "
+                   "alone, then all at once)")
         ->delimiter(',');
   } else {
     cmd.add_option("--device", params.device, "-1 = CPU, k = GPU k")->capture_default_str();

@@ -1,11 +1,13 @@
 #include "infbench/data_parallel_bench.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <barrier>
 #include <chrono>
-#include <set>
+#include <exception>
 #include <thread>
 
+#include "core/phase_summary.hpp"
 #include "core/stats.hpp"
 #include "infbench/error.hpp"
 #include "infbench/registry.hpp"
@@ -20,9 +22,13 @@ void check_request(const std::vector<int>& devices, const RunConfig& config) {
   if (devices.size() < 2)
     throw Error(ErrorKind::invalid_argument,
                 "data-parallel bench: give at least two devices (e.g. --device 0,1)");
-  if (std::set<int>(devices.begin(), devices.end()).size() != devices.size())
-    throw Error(ErrorKind::invalid_argument,
-                "--device: a device is listed twice; data-parallel bench needs distinct devices");
+  for (std::size_t i = 0; i < devices.size(); ++i) {
+    if (std::find(devices.begin(), devices.begin() + static_cast<std::ptrdiff_t>(i), devices[i]) !=
+        devices.begin() + static_cast<std::ptrdiff_t>(i))
+      throw Error(ErrorKind::invalid_argument,
+                  "--device: device " + std::to_string(devices[i]) +
+                      " is listed twice; data-parallel bench needs distinct devices (e.g. 0,1)");
+  }
   if (config.scenario != Scenario::offline)
     throw Error(ErrorKind::invalid_argument,
                 "--device with several devices measures the offline scenario (aggregate "
@@ -30,7 +36,11 @@ void check_request(const std::vector<int>& devices, const RunConfig& config) {
                     std::string(to_string(config.scenario)) + " on one device");
 }
 
-// Each device's run on its own thread: loads, waits until every device has loaded, measures.
+// Each device's run on its own thread: loads, waits until every device has loaded, runs its probes
+// and warm-up, then waits again until every device is ready to measure, so that the measured
+// phases start together (a device still probing or warming up would leave the others measuring
+// alone). A thread that stops early drops out of the barriers instead of blocking them; when a
+// device fails to load, the others do not measure (the aggregate would be of fewer devices).
 // The measuring spans (from the "measure" phase to the end) give the overlap.
 std::vector<RunResult> run_together(std::string_view framework, const std::filesystem::path& model,
                                     const Params& params, const std::vector<int>& devices,
@@ -38,36 +48,64 @@ std::vector<RunResult> run_together(std::string_view framework, const std::files
   const std::size_t n = devices.size();
   std::vector<RunResult> results(n);
   std::vector<Clock::time_point> begin(n), end(n);
-  std::barrier loaded(static_cast<std::ptrdiff_t>(n));
+  std::vector<std::exception_ptr> usage_errors(n);
+  std::atomic<bool> load_failed = false;
+  std::barrier loaded(static_cast<std::ptrdiff_t>(n)), measuring(static_cast<std::ptrdiff_t>(n));
   std::vector<std::thread> threads;
   for (std::size_t i = 0; i < n; ++i) {
     threads.emplace_back([&, i] {
+      RunRecord& r = results[i].record;
       Params p = params;
       p.device = devices[i];
       std::optional<Model> m;
       try {
         m = load_for_benchmark(framework, model, p, config, results[i]);
-      } catch (const std::exception& e) {  // the user's input: the same for every device
-        results[i].record.status = "failed";
-        results[i].record.error = e.what();
-        results[i].record.error_phase = "load";
+      } catch (const Error&) {  // the user's input (a GPU that does not exist): rethrown below
+        usage_errors[i] = std::current_exception();
+      } catch (const std::exception& e) {
+        r.status = "failed";
+        r.error = e.what();
+        r.error_phase = "load";
       }
+      if (!m) load_failed = true;
       loaded.arrive_and_wait();
       begin[i] = end[i] = Clock::now();
-      if (!m) return;
-      try {
-        measure_loaded(*m, model, config, results[i], [&](const std::string& phase) {
-          if (phase == "measure") begin[i] = Clock::now();
-        });
-      } catch (const std::exception& e) {
-        results[i].record.status = "failed";
-        results[i].record.error = e.what();
-        results[i].record.error_phase = "warmup";
+      bool arrived = false;
+      std::string phase = "warmup";
+      if (m && !load_failed) {
+        try {
+          measure_loaded(*m, model, config, results[i], [&](const std::string& name) {
+            phase = name;
+            if (name != "measure") return;
+            arrived = true;
+            measuring.arrive_and_wait();
+            begin[i] = Clock::now();
+          });
+        } catch (const std::exception& e) {
+          r.status = "failed";
+          r.error = e.what();
+          r.error_phase = phase;
+        }
+      } else if (m) {
+        r.status = "failed";
+        r.error = "not measured: another device failed to load";
+        r.error_phase = "load";
       }
+      if (!arrived) measuring.arrive_and_drop();
       end[i] = Clock::now();
     });
   }
   for (auto& t : threads) t.join();
+  for (const auto& e : usage_errors) {
+    if (e) std::rethrow_exception(e);
+  }
+  // One process: the host-memory probe's peak is the process's, reset by each device's thread.
+  for (auto& r : results) {
+    r.record.host_peak_rss_load_bytes.reset();
+    r.record.host_peak_rss_inference_bytes.reset();
+    if (r.record.status == "ok")
+      warn(r.record, "host memory not measured per device (one process for all devices)");
+  }
   const auto all_begin = *std::max_element(begin.begin(), begin.end());
   const auto all_end = *std::min_element(end.begin(), end.end());
   const auto span =

@@ -1,5 +1,6 @@
 // Ensemble spec files (docs/ensembles.md): YAML in, EnsembleSpec out, every problem named by file,
 // line and field.
+#include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
 #include <array>
@@ -178,18 +179,16 @@ EnsembleMode parse_ensemble_mode(const std::string& name) {
 void place_members(EnsembleSpec& spec, const std::vector<int>& devices) {
   if (devices.empty())
     throw Error(ErrorKind::invalid_argument, "placement: give at least one device (e.g. 0,1)");
-  std::string list;
   for (const int d : devices) {
     if (d < -1)
       throw Error(ErrorKind::invalid_argument,
                   "placement: device " + std::to_string(d) + " is not -1 (the CPU) or a GPU index");
-    list += (list.empty() ? "" : ",") + std::to_string(d);
   }
   for (std::size_t i = 0; i < spec.members.size(); ++i)
     spec.members[i].params.device = devices[i % devices.size()];
   if (!spec.placement.empty()) spec.name.erase(spec.name.rfind('@'));  // placed again
   spec.placement = devices;
-  spec.name += "@" + list;
+  spec.name += fmt::format("@{}", fmt::join(devices, ","));
 }
 
 std::vector<int> parse_placement(const std::string& text, const std::string& what) {

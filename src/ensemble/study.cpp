@@ -1,6 +1,7 @@
 // The ensemble study: modes x batch sizes through the measurement engine, members alone, the
 // interference matrix and accuracy (include/infbench/ensemble_study.hpp, docs/ensembles.md).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <nlohmann/json.hpp>
 #include <random>
@@ -141,12 +142,8 @@ EnsembleStudy run_ensemble_study(const std::filesystem::path& spec_path,
                                  const std::function<void(const std::string&)>& progress) {
   EnsembleStudy study;
   study.spec = load_ensemble_spec(spec_path);
-  std::string placement;
-  if (!config.placement.empty()) {
-    place_members(study.spec, config.placement);
-    for (const int d : config.placement)
-      placement += (placement.empty() ? "" : ",") + std::to_string(d);
-  }
+  if (!config.placement.empty()) place_members(study.spec, config.placement);
+  const std::string placement = fmt::format("{}", fmt::join(config.placement, ","));
   const auto& spec = study.spec;
   nlohmann::json batches = nlohmann::json::array();
   const auto shares = member_thread_budget(spec, EnsembleMode::concurrent, config.threads);

@@ -70,7 +70,8 @@ class ResultStore {
   std::optional<std::int64_t> latest_run(const std::string& plan_name);
   std::set<std::string> stored_points(std::int64_t run);
   std::set<std::string> failed_points(std::int64_t run);  // status failed
-  // Deletes these points of the run from every per-point table (sweep --resume --retry-failed).
+  // Deletes these points of the run from every per-point table but `failures`, which keeps why
+  // they failed (sweep --resume --retry-failed).
   void forget_points(std::int64_t run, const std::set<std::string>& point_ids);
   void add_point(std::int64_t run, const PointIdentity& point, const RunResult& result);
   void end_run(std::int64_t run, const std::string& status);

@@ -48,10 +48,16 @@ std::int64_t ResultStore::begin_run(const std::string& plan_name,
 }
 
 void ResultStore::forget_points(std::int64_t run, const std::set<std::string>& point_ids) {
+  // Every table with a point_id column, from the schema itself (a table added later is included),
+  // except `failures`: the record of why a point failed (a rank that died) stays as history.
+  std::vector<std::string> tables;
+  sqlite::Statement list(db_,
+                         "SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) c "
+                         "WHERE m.type = 'table' AND c.name = 'point_id' AND m.name != 'failures'");
+  while (list.step()) tables.push_back(list.text(0));
   sqlite::Transaction transaction(db_);
-  for (const char* table : {"points", "metrics", "repeats", "samples", "failures"}) {
-    sqlite::Statement s(db_,
-                        std::string("DELETE FROM ") + table + " WHERE run_id = ? AND point_id = ?");
+  for (const auto& table : tables) {
+    sqlite::Statement s(db_, "DELETE FROM " + table + " WHERE run_id = ? AND point_id = ?");
     for (const auto& id : point_ids) {
       s.bind(1, run);
       s.bind(2, id);

@@ -65,6 +65,7 @@ case "$check" in
     [[ $(q "$work/f.db" "select count(*) from points where status='ok'") == 12 ]] || fail "12 ok after the retry"
     [[ $(q "$work/f.db" "select count(*) from points") == 12 ]] || fail "no duplicate rows"
     [[ $(q "$work/f.db" "select count(*) from metrics") == 12 ]] || fail "no duplicate metrics"
+    [[ $(q "$work/f.db" "select count(*) from repeats") == 12 ]] || fail "no duplicate repeats"
     [[ $(q "$work/f.db" "select count(*) from runs") == 1 ]] || fail "the same run"
     [[ $(q "$work/f.db" "select finished_at from points where label like '%delay_ms=1 batch 1 offline'") == "$ok_before" ]] ||
       fail "an ok point was measured again"

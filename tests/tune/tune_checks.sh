@@ -24,8 +24,11 @@ case "$check" in
     # by default on a GPU): its values are the adapter's levels, set as the point's optimization.
     tune --frameworks fake --setting fake.optimization=none --setting fake.delay_ms=1 \
       --batch-sizes 1 --short-s 0.1 --warmup-s 0 --rungs 1 > out.txt
-    q t.db "select requested_json from points" | grep -q '"optimization":"none"' ||
-      fail "the trial's optimization is not the searched level"
+    q t.db "select requested_json from points" | python3 -c '
+import json, sys
+params = json.loads(sys.stdin.readline())["params"]
+assert params["optimization"] == "none" and "optimization" not in params["options"], params' ||
+      fail "the searched level is not the trial's optimization parameter"
     rc=0; tune --frameworks fake --setting fake.optimization=bogus --batch-sizes 1 2> err.txt || rc=$?
     [[ $rc == 2 ]] && grep -q "fake.optimization: 'bogus' is not a valid value" err.txt ||
       fail "an unknown level is not refused (rc $rc): $(cat err.txt)"
