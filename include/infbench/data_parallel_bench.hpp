@@ -1,8 +1,9 @@
 #pragma once
 // Data-parallel benchmarking over several devices (issue 19): one model per device, each device
-// running its own offline measurement (load, warm-up, repeats) on its own thread, all started
-// together once every device has loaded; and, first, the first device alone with the same
-// configuration, so that the scaling is measured in one call. Works with any backend.
+// running its own offline measurement (load, warm-up, repeats) on its own thread, released
+// together once every device has loaded and measuring once every device has warmed up; and,
+// first, the first device alone with the same configuration, so that the scaling is measured in
+// one call. Works with any backend.
 #include <filesystem>
 #include <optional>
 #include <string_view>
