@@ -26,20 +26,24 @@ std::optional<std::int64_t> ResultStore::latest_run(const std::string& plan_name
   return std::nullopt;
 }
 
-std::set<std::string> ResultStore::stored_points(std::int64_t run) {
-  sqlite::Statement s(db_, "SELECT point_id FROM points WHERE run_id = ?");
+namespace {
+
+std::set<std::string> point_ids(sqlite::Connection& db, std::int64_t run, const char* sql) {
+  sqlite::Statement s(db, sql);
   s.bind(1, run);
   std::set<std::string> ids;
   while (s.step()) ids.insert(s.text(0));
   return ids;
 }
 
+}  // namespace
+
+std::set<std::string> ResultStore::stored_points(std::int64_t run) {
+  return point_ids(db_, run, "SELECT point_id FROM points WHERE run_id = ?");
+}
+
 std::set<std::string> ResultStore::failed_points(std::int64_t run) {
-  sqlite::Statement s(db_, "SELECT point_id FROM points WHERE run_id = ? AND status = 'failed'");
-  s.bind(1, run);
-  std::set<std::string> ids;
-  while (s.step()) ids.insert(s.text(0));
-  return ids;
+  return point_ids(db_, run, "SELECT point_id FROM points WHERE run_id = ? AND status = 'failed'");
 }
 
 std::map<std::string, MeasuredCost> ResultStore::measured_costs() {

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <functional>
 
+#include "error_of.hpp"
 #include "infbench/model.hpp"
 #include "infbench/npy.hpp"
 #include "infbench/registry.hpp"
@@ -57,13 +58,6 @@ inline Tensor run(const std::string& framework, const std::filesystem::path& pat
   return m.predict({{"", x}}).front().tensor;
 }
 
-inline std::string error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test_support::error_of;
 
 }  // namespace infbench::testing_zoo

@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <functional>
 
+#include "error_of.hpp"
+
 namespace infbench {
 namespace {
 
@@ -138,14 +140,7 @@ TEST_F(DataParallel, BenchMeasuresTheDevicesAtOnceAndAgainstOneAlone) {
   EXPECT_GT(b.overlap, 0.5) << "the devices measured in turn, not at once";
 }
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test_support::error_of;
 
 // Refused with the reason; a device that cannot load stops the others before they measure (its
 // thread leaves the barriers: no deadlock) and the user's error comes back as it was.

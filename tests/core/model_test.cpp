@@ -8,6 +8,7 @@
 #include <chrono>
 #include <thread>
 
+#include "error_of.hpp"
 #include "infbench/registry.hpp"
 
 namespace infbench {
@@ -42,14 +43,7 @@ Params with_options(int batch, std::map<std::string, std::string> options) {
   return p;
 }
 
-std::string error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test_support::error_of;
 
 TEST(Model, SplitsIntoBatchesKeepsOrderAndHandlesPartialLastBatch) {
   for (int batch : {1, 3, 4, 10, 64}) {

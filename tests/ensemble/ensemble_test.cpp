@@ -11,6 +11,7 @@
 #include <numeric>
 
 #include "ensemble/helpers.hpp"
+#include "error_of.hpp"
 #include "infbench/ensemble.hpp"
 #include "infbench/registry.hpp"
 #include "infbench/runner.hpp"
@@ -40,14 +41,7 @@ std::string fake_spec(const std::string& mode, const std::string& combine,
   return text;
 }
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test_support::error_of;
 
 Tensor batch_of(std::int64_t rows, float base) {
   Tensor x(DType::float32, {rows, 4});
