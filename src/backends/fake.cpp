@@ -111,7 +111,8 @@ class FakeBackend final : public Backend {
          true},
         {"per_shape_setup",
          "claim a set-up per input shape on first use (as LibTorch cuda_graph=on): server runs "
-         "then pad partial batches to powers of two",
+         "then pad partial batches to powers of two; a batch of another row count (not the "
+         "batch size) fails, so that tests see the padding",
          "off",
          {"off", "on"},
          false},
@@ -172,6 +173,8 @@ class FakeBackend final : public Backend {
     LoadResult result;
     const auto shapes = params.options.find("per_shape_setup");
     result.per_shape_setup = shapes != params.options.end() && shapes->second == "on";
+    per_shape_setup_ = result.per_shape_setup;
+    full_rows_ = params.batch_size;
     return result;
   }
 
@@ -196,6 +199,12 @@ class FakeBackend final : public Backend {
       held_.emplace_back(static_cast<std::size_t>(alloc_mb_) << 20, std::uint8_t{1});
     }
     const auto rows = inputs.front().batch();
+    if (per_shape_setup_ && rows != full_rows_ && (rows & (rows - 1)) != 0) {
+      throw Error(ErrorKind::framework, "fake backend (per_shape_setup): a batch of " +
+                                            std::to_string(rows) +
+                                            " rows, not a power of two nor the batch size: it "
+                                            "was not padded");
+    }
     const bool heated =
         slow_after_.count() > 0 && std::chrono::steady_clock::now() - loaded_at_ > slow_after_;
     const int slowdown = batches_ <= slow_batches_ ? 50 : heated ? 3 : 1;
@@ -237,6 +246,8 @@ class FakeBackend final : public Backend {
   int fault_at_batch_ = 0;
   std::string fault_;
   int batches_ = 0;
+  bool per_shape_setup_ = false;
+  std::int64_t full_rows_ = 0;
   int alloc_mb_ = 0;
   int slow_batches_ = 0;
   std::chrono::milliseconds slow_after_{0};

@@ -194,6 +194,13 @@ TEST(Runner, ServerPadsBatchesForModelsThatSetUpPerShape) {
   const auto offline = run_benchmark("fake", "fake", per_shape, quick(Scenario::offline)).record;
   EXPECT_EQ(offline.effective_settings.find("pad_batches_pow2"), std::string::npos)
       << "offline batches are full: nothing to pad";
+  // The fake fails a batch whose row count is not a power of two: the server run above passed
+  // because its batches were padded, and unpadded batches of 3 rows do fail.
+  auto threes = quick(Scenario::multi_stream);
+  threes.samples_per_query = 3;
+  const auto unpadded = run_benchmark("fake", "fake", per_shape, threes).record;
+  EXPECT_EQ(unpadded.status, "failed");
+  EXPECT_NE(unpadded.error.find("3 rows, not a power of two"), std::string::npos) << unpadded.error;
 }
 
 TEST(Runner, FailureMidRunIsRecordedWithItsPhase) {
