@@ -321,7 +321,7 @@ TEST(ValidateParams, NamesTheFieldAndTheValidValues) {
   EXPECT_EQ(check(p),
             "option 'dealy_ms' is unknown to framework 'fake'; valid: delay_ms, "
             "per_sample_us, features, spin, shift, inputs, noise, fault, fault_at_batch, "
-            "slow_batches, slow_after_ms, alloc_mb");
+            "slow_batches, slow_after_ms, per_shape_setup, alloc_mb");
   p.options = {{"inputs", "3"}};
   EXPECT_EQ(check(p), "option inputs='3' is invalid; valid: 1, 2");
   p.options = {{"delay_ms", "-4"}};
