@@ -6,6 +6,7 @@
 #include <future>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include "core/zoo_manifest.hpp"
 #include "engine_parts.hpp"
@@ -235,7 +236,10 @@ void Ensemble::submit(std::span<const TensorView> inputs) {
       } catch (...) {
         failure = std::current_exception();
       }
-      batch->finish_member(m, std::move(result), failure);
+      // Moved, not copied: the worker then keeps no reference to the exception, so the thread that
+      // reads it (collect) is the one that frees it (libstdc++'s exception reference count is
+      // invisible to ThreadSanitizer, which otherwise reports the free as a race).
+      batch->finish_member(m, std::move(result), std::move(failure));
     });
     if (one_at_a_time) batch->wait_until_done(m + 1);
   }
@@ -256,7 +260,16 @@ std::vector<Tensor> Ensemble::run_batch(std::span<const TensorView> inputs) {
 }
 
 std::vector<Tensor> Ensemble::finish(Batch& batch) {
-  if (batch.error) std::rethrow_exception(batch.error);
+  if (batch.error) {
+    // Taken out of the batch, which a worker may release last: the exception's last reference is
+    // this thread's (see submit).
+    std::exception_ptr error;
+    {
+      std::lock_guard lock(batch.mutex);
+      error = std::exchange(batch.error, nullptr);
+    }
+    std::rethrow_exception(error);
+  }
   std::vector<TensorView> scores;
   for (std::size_t m = 0; m < members_.size(); ++m) {
     scores.push_back(batch.outputs[m].at(members_[m].combined_output).view());

@@ -30,7 +30,7 @@ struct Ensemble::Batch {
   void finish_member(std::size_t member, std::vector<Tensor> result, std::exception_ptr failure) {
     std::lock_guard lock(mutex);
     outputs[member] = std::move(result);
-    if (failure && !error) error = failure;
+    if (failure && !error) error = std::move(failure);
     ++done;
     changed.notify_all();
   }
