@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "backends/option_values.hpp"
 #include "backends/pjrt_client.hpp"
 #include "backends/xla_plugin.hpp"
 #include "hand_loops.hpp"
@@ -73,11 +74,7 @@ const Compiled& compiled(const std::filesystem::path& model, int device) {
   const auto plugin_path = xla::default_plugin(device >= 0);
   if (plugin_path.empty()) throw std::runtime_error("XLA hand loop: no PJRT plugin found");
   const auto info = create_backend("xla")->info();
-  const auto option = [&](const std::string& name) {
-    for (const auto& o : info.options)
-      if (o.name == name) return o.default_value;
-    throw std::runtime_error("XLA hand loop: the xla adapter has no option " + name);
-  };
+  const auto option = [&](const std::string& name) { return option_value({}, info, name); };
   ::setenv("TF_CPP_MIN_LOG_LEVEL", "2", /*overwrite=*/0);  // as the adapter: no INFO lines
   entry.client = std::make_unique<pjrt::Client>(
       pjrt::open_plugin(plugin_path),

@@ -10,6 +10,9 @@
 
 namespace infbench {
 
+// Throws Error naming the first device listed twice: data parallelism needs distinct devices.
+void require_distinct_devices(const std::vector<int>& devices);
+
 // Loads the model once per device (in parallel, one thread each). `params.device` is replaced by
 // each entry of `devices`, which must be distinct. Throws the first load error (by device order).
 std::vector<Model> load_on_devices(std::string_view framework, const std::filesystem::path& path,

@@ -39,14 +39,20 @@ void on_threads(std::size_t n, Fn&& fn) {
 
 }  // namespace
 
+void require_distinct_devices(const std::vector<int>& devices) {
+  std::set<int> seen;
+  for (const int d : devices) {
+    if (!seen.insert(d).second)
+      throw Error(ErrorKind::invalid_argument,
+                  "--device: device " + std::to_string(d) +
+                      " is listed twice; data parallelism needs distinct devices (e.g. 0,1)");
+  }
+}
+
 std::vector<Model> load_on_devices(std::string_view framework, const std::filesystem::path& path,
                                    const Params& params, const std::vector<int>& devices) {
   if (devices.empty()) throw Error(ErrorKind::invalid_argument, "--device: no device given");
-  if (std::set<int>(devices.begin(), devices.end()).size() != devices.size()) {
-    throw Error(ErrorKind::invalid_argument,
-                "--device: a device is listed twice; data-parallel prediction needs distinct "
-                "devices (e.g. --device 0,1)");
-  }
+  require_distinct_devices(devices);
   std::vector<std::optional<Model>> loaded(devices.size());
   on_threads(devices.size(), [&](std::size_t i) {
     Params p = params;

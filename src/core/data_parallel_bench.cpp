@@ -9,6 +9,7 @@
 
 #include "core/phase_summary.hpp"
 #include "core/stats.hpp"
+#include "infbench/data_parallel.hpp"
 #include "infbench/error.hpp"
 #include "infbench/registry.hpp"
 #include "infbench/runner.hpp"
@@ -22,13 +23,7 @@ void check_request(const std::vector<int>& devices, const RunConfig& config) {
   if (devices.size() < 2)
     throw Error(ErrorKind::invalid_argument,
                 "data-parallel bench: give at least two devices (e.g. --device 0,1)");
-  for (std::size_t i = 0; i < devices.size(); ++i) {
-    if (std::find(devices.begin(), devices.begin() + static_cast<std::ptrdiff_t>(i), devices[i]) !=
-        devices.begin() + static_cast<std::ptrdiff_t>(i))
-      throw Error(ErrorKind::invalid_argument,
-                  "--device: device " + std::to_string(devices[i]) +
-                      " is listed twice; data-parallel bench needs distinct devices (e.g. 0,1)");
-  }
+  require_distinct_devices(devices);
   if (config.scenario != Scenario::offline)
     throw Error(ErrorKind::invalid_argument,
                 "--device with several devices measures the offline scenario (aggregate "
