@@ -18,9 +18,9 @@
 namespace infbench::bench {
 namespace {
 
-at::Tensor pinned_batch(int batch) {
+at::Tensor pinned_batch(int batch, at::ScalarType dtype) {
   auto values = normal_values(static_cast<std::size_t>(batch) * 3 * 224 * 224);
-  return torch::from_blob(values.data(), {batch, 3, 224, 224}).clone().pin_memory();
+  return torch::from_blob(values.data(), {batch, 3, 224, 224}).to(dtype).pin_memory();
 }
 
 // Two device buffers for the input batch, filled alternately on a copy stream: next() hands out
@@ -29,11 +29,12 @@ at::Tensor pinned_batch(int batch) {
 // which waits for the compute, so the buffer the following copy overwrites is no longer read.
 class OverlappedInput {
  public:
-  explicit OverlappedInput(int batch)
-      : host_(pinned_batch(batch)), copy_stream_(c10::cuda::getStreamFromPool(false, 0)) {
+  // dtype: what the adapter's signature asks the harness for (float32; an AOTInductor package's
+  // own input type).
+  OverlappedInput(int batch, at::ScalarType dtype)
+      : host_(pinned_batch(batch, dtype)), copy_stream_(c10::cuda::getStreamFromPool(false, 0)) {
     for (auto& d : device_) {
-      d = torch::empty(host_.sizes(),
-                       torch::TensorOptions().dtype(torch::kFloat).device(torch::kCUDA, 0));
+      d = torch::empty(host_.sizes(), torch::TensorOptions().dtype(dtype).device(torch::kCUDA, 0));
     }
     start_copy(0);
   }
@@ -67,7 +68,8 @@ class OverlappedInput {
 
 }  // namespace
 
-// fp32 with TF32, cuDNN benchmark off, NNC fuser off, frozen: the libtorch adapter's defaults
+// fp32 with TF32, cuDNN benchmark off, NNC fuser off, optimize_for_inference: the libtorch
+// adapter's GPU defaults
 // (cuDNN autotuning is off there since session 11; the traced files' convolutions carry the flag
 // the tracer baked in, benchmark=False, which the adapter rewrites to the same value).
 HandLoopResult hand_loop_libtorch_cuda(const std::filesystem::path& model, int batch, int,
@@ -79,24 +81,25 @@ HandLoopResult hand_loop_libtorch_cuda(const std::filesystem::path& model, int b
   torch::jit::setTensorExprFuserEnabled(false);
   auto module = torch::jit::load(model.string(), gpu);
   module.eval();
-  module = torch::jit::freeze(module);
+  module = torch::jit::optimize_for_inference(module);
   c10::InferenceMode guard;
-  OverlappedInput input_batches(batch);
+  OverlappedInput input_batches(batch, at::kFloat);
   return time_batches(batch, seconds, [&] {
     const std::vector<c10::IValue> input{input_batches.next()};
     const auto out = module.forward(input).toTensor().cpu();
   });
 }
 
-// A package compiled for fp16 and this batch size (tools/aoti_zoo.py): the input is cast on the
-// GPU, the output cast back to float32 before its copy, as the aotinductor adapter does.
+// A package compiled for fp16 and this batch size (tools/aoti_zoo.py): the input is copied as fp16
+// (the package's input type, which the adapter's signature gives the harness), the output cast
+// back to float32 before its copy, as the aotinductor adapter does.
 HandLoopResult hand_loop_aotinductor(const std::filesystem::path& model, int batch, int,
                                      double seconds) {
   torch::inductor::AOTIModelPackageLoader loader(model.string());
   c10::InferenceMode guard;
-  OverlappedInput input_batches(batch);
+  OverlappedInput input_batches(batch, at::kHalf);
   return time_batches(batch, seconds, [&] {
-    std::vector<at::Tensor> args{input_batches.next().to(at::kHalf)};
+    std::vector<at::Tensor> args{input_batches.next()};
     const auto out = loader.run(args).front().to(at::kFloat).cpu();
   });
 }

@@ -35,7 +35,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& [model, kinds] : mentioned(data, size)) {
       if (!zoo.has_model(model)) continue;
       const auto file = zoo.file_for(model, kinds, "fp32", 8);
-      if (!file.empty()) (void)infbench::manifest_sample_shapes(file);
+      if (file.empty()) continue;
+      (void)infbench::manifest_sample_shapes(file);
+      (void)infbench::manifest_input_dtypes(file);
     }
   } catch (const infbench::Error&) {
   }

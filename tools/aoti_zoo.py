@@ -131,8 +131,11 @@ def build_packages(args) -> int:
                                               args.bn_batch_size).to("cuda", dtype).eval()
             return model
 
+        spec = model_zoo.MODELS[name]
+        # The package's input type, which the adapter hands the harness: the precision's float
+        # type, or uint8 for a pixel-input variant (its program casts after the copy).
         base = {"model": name, "precision": args.precision, "device": "cuda",
-                "input_dtype": str(dtype)}
+                "input_dtype": "torch.uint8" if spec.pixels else str(dtype)}
         if args.dynamic_batch:
             path = out / name / f"{name}.{args.precision}.dyn.pt2"
             sidecar = Path(str(path) + ".json")
@@ -146,7 +149,7 @@ def build_packages(args) -> int:
                 batch = torch.export.Dim("batch", min=1, max=args.dynamic_batch)
                 compile_package(
                     torch, built_model(),
-                    torch.zeros(example, *model_zoo.IMAGE_SHAPE, device="cuda", dtype=dtype),
+                    model_zoo.example_input(spec, example, device="cuda", dtype=dtype),
                     path, ({0: batch},),
                     {**base, "batch_size": "dynamic", "batch_range": [1, args.dynamic_batch],
                      "example_batch": example})
@@ -163,7 +166,7 @@ def build_packages(args) -> int:
                 continue
             compile_package(
                 torch, built_model(),
-                torch.zeros(batch, *model_zoo.IMAGE_SHAPE, device="cuda", dtype=dtype),
+                model_zoo.example_input(spec, batch, device="cuda", dtype=dtype),
                 path, None, {**base, "batch_size": batch})
         register(out, name, packages)
     return 0

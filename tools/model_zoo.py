@@ -79,6 +79,15 @@ class ModelSpec:
     arch: str           # torchvision.models.<arch>
     seed: int           # torch.manual_seed(seed) right before construction
     note: str
+    # True: the program takes uint8 NHWC pixels and normalises them itself (PixelInput), so a
+    # deployment copies 1 byte per pixel value to the device instead of 4 (issue 17 item 3).
+    pixels: bool = False
+
+
+# ImageNet normalisation (torchvision's): x = (pixel / 255 - mean) / std, per RGB channel.
+PIXEL_MEAN = (0.485, 0.456, 0.406)
+PIXEL_STD = (0.229, 0.224, 0.225)
+PIXEL_SHAPE = (IMAGE_SHAPE[1], IMAGE_SHAPE[2], IMAGE_SHAPE[0])  # H, W, C
 
 
 MODELS: Dict[str, ModelSpec] = {m.name: m for m in [
@@ -89,7 +98,21 @@ MODELS: Dict[str, ModelSpec] = {m.name: m for m in [
     ModelSpec("resnet18", "resnet18", 0, "small model for fast tests"),
     ModelSpec("mobilenet_v3_small", "mobilenet_v3_small", 0,
               "small model for fast tests; has squeeze-excite blocks"),
+    ModelSpec("resnet50_u8", "resnet50", 0, "resnet50's weights behind a uint8 pixel input",
+              pixels=True),
+    ModelSpec("resnet18_u8", "resnet18", 0, "resnet18's weights behind a uint8 pixel input "
+              "(tests)", pixels=True),
 ]}
+
+
+def input_shape(spec: ModelSpec) -> tuple:
+    """Per-sample input shape of the exported program."""
+    return PIXEL_SHAPE if spec.pixels else IMAGE_SHAPE
+
+
+def input_dtype(spec: ModelSpec) -> str:
+    return "uint8" if spec.pixels else "float32"
+
 
 
 # --------------------------------------------------------------------------
@@ -154,10 +177,43 @@ def current_umask() -> int:
     return mask
 
 
-def random_input(batch: int, seed: int) -> np.ndarray:
-    """Seeded N(0,1) float32 image batch (numpy RNG: reproducible anywhere)."""
+def random_input(batch: int, seed: int, spec: Optional[ModelSpec] = None) -> np.ndarray:
+    """Seeded N(0,1) float32 image batch, or uniform uint8 NHWC pixels for a pixel-input spec
+    (numpy RNG: reproducible anywhere)."""
     rng = np.random.default_rng(seed)
+    if spec is not None and spec.pixels:
+        return rng.integers(0, 256, size=(batch, *PIXEL_SHAPE), dtype=np.uint8)
     return rng.standard_normal((batch, *IMAGE_SHAPE), dtype=np.float32)
+
+
+def example_input(spec: ModelSpec, batch: int, **kwargs):
+    """Zeros in the program's input shape and dtype (tracing, export); kwargs go to torch.zeros
+    (device; dtype for float inputs)."""
+    if spec.pixels:
+        kwargs["dtype"] = torch.uint8
+    return torch.zeros(batch, *input_shape(spec), **kwargs)
+
+
+def pixel_input(net):
+    """net behind its preprocessing: uint8 [N, H, W, 3] pixels -> NCHW in the weights' float
+    type, (pixel / 255 - mean) / std, as one multiply-add per channel. type_as follows the
+    weights (fp16 after .half(), or the adapter's conversion of a frozen graph's constants)
+    where a dtype literal would be baked into the trace."""
+    scale = torch.tensor([1.0 / (255.0 * s) for s in PIXEL_STD]).reshape(1, 3, 1, 1)
+    shift = torch.tensor([-m / s for m, s in zip(PIXEL_MEAN, PIXEL_STD)]).reshape(1, 3, 1, 1)
+
+    class PixelInput(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = net
+            self.register_buffer("scale", scale)
+            self.register_buffer("shift", shift)
+
+        def forward(self, pixels):
+            x = pixels.permute(0, 3, 1, 2).type_as(self.scale)
+            return self.net(x * self.scale + self.shift)
+
+    return PixelInput().eval()
 
 
 # --------------------------------------------------------------------------
@@ -165,7 +221,8 @@ def random_input(batch: int, seed: int) -> np.ndarray:
 # --------------------------------------------------------------------------
 
 def build_model(spec: ModelSpec, bn_batches: int, bn_batch_size: int):
-    """Seeded random torchvision model with re-estimated BN statistics, eval mode."""
+    """Seeded random torchvision model with re-estimated BN statistics, eval mode; a pixel-input
+    spec gets the same weights as its arch's float entry, behind pixel_input."""
     torch.manual_seed(spec.seed)
     model = getattr(torchvision.models, spec.arch)(weights=None)
     model.eval()
@@ -173,7 +230,7 @@ def build_model(spec: ModelSpec, bn_batches: int, bn_batch_size: int):
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)
-    return model
+    return pixel_input(model) if spec.pixels else model
 
 
 def batchnorm_layers(model) -> list:
@@ -243,12 +300,12 @@ def eager(model, x: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------
 
 def export_onnx(model, path: Path, batch: Optional[int],
-                shape: Optional[tuple] = None) -> None:
+                shape: Optional[tuple] = None, dtype=None) -> None:
     """torch.onnx.export; batch=None gives a symbolic batch dimension.
-    shape: per-sample input shape (default IMAGE_SHAPE)."""
+    shape: per-sample input shape (default IMAGE_SHAPE); dtype: the input's (default float32)."""
     n = 1 if batch is None else batch
     shape = IMAGE_SHAPE if shape is None else tuple(shape)
-    dummy = torch.zeros(n, *shape)
+    dummy = torch.zeros(n, *shape, dtype=dtype)
     dynamic_axes = None
     if batch is None:
         dynamic_axes = {"input": {0: "batch"}, "logits": {0: "batch"}}
@@ -345,10 +402,12 @@ def try_opencv(path: Path, x: np.ndarray, ref: np.ndarray) -> tuple:
 # TorchScript
 # --------------------------------------------------------------------------
 
-def export_torchscript(model, path: Path) -> None:
-    """Trace at batch 1, freeze (weights become constants), save."""
+def export_torchscript(model, path: Path, example=None) -> None:
+    """Trace at batch 1 (example: the input, default float zeros), freeze (weights become
+    constants), save."""
+    example = torch.zeros(1, *IMAGE_SHAPE) if example is None else example
     with torch.no_grad():
-        traced = torch.jit.trace(model, torch.zeros(1, *IMAGE_SHAPE))
+        traced = torch.jit.trace(model, example)
         frozen = torch.jit.freeze(traced.eval())
     atomic_write(path, lambda tmp: frozen.save(str(tmp)))
 
@@ -399,7 +458,7 @@ def entry_status(out_dir: Path, entry: Optional[dict], opencv_batches: List[int]
         reasons.append("built by another builder_version")
     verified = set(entry.get("checks", {}).get("opencv_batch_sizes", []))
     missing = sorted(set(opencv_batches) - verified)
-    if missing:
+    if missing and "opencv" not in entry.get("checks", {}):  # "opencv": why none was built
         reasons.append(f"OpenCV not built/verified for batch sizes {missing}")
     for kind, f in entry.get("files", {}).items():
         p = out_dir / f["path"]
@@ -426,8 +485,12 @@ def describe(spec: ModelSpec, bn_batches: int, bn_batch_size: int, has_bn: bool)
           if has_bn else "no BatchNorm layers")
     return (f"torchvision.models.{spec.arch}(weights=None) with "
             f"torch.manual_seed({spec.seed}) before construction (random "
-            f"weights, not pretrained); {bn}; {spec.note}. Sample input: numpy "
-            f"default_rng({SAMPLE_INPUT_SEED}) standard normal.")
+            f"weights, not pretrained); {bn}; {spec.note}. " + (
+                f"Input: uint8 [N,{PIXEL_SHAPE[0]},{PIXEL_SHAPE[1]},3] pixels, normalised inside "
+                f"the program ((pixel/255 - {list(PIXEL_MEAN)}) / {list(PIXEL_STD)}, then NCHW). "
+                f"Sample input: numpy default_rng({SAMPLE_INPUT_SEED}) uniform 0..255."
+                if spec.pixels else
+                f"Sample input: numpy default_rng({SAMPLE_INPUT_SEED}) standard normal."))
 
 
 # --------------------------------------------------------------------------
@@ -504,11 +567,11 @@ def build_one(spec: ModelSpec, out_dir: Path, opencv_batches: List[int],
         model = build_model(spec, bn_batches, bn_batch_size)
         has_bn = bool(batchnorm_layers(model))
         n_params = sum(p.numel() for p in model.parameters())
-        flops = count_flops(model)
+        flops = count_flops(model.net if spec.pixels else model)
     log(f"    {n_params:,} parameters, {flops / 1e9:.2f} GFLOP/sample (conv+linear)")
 
     with step("sample input/output"):
-        x = random_input(SAMPLE_BATCH, SAMPLE_INPUT_SEED)
+        x = random_input(SAMPLE_BATCH, SAMPLE_INPUT_SEED, spec)
         y = eager(model, x)
         std = float(y.std())
         sens = float((y - y.mean(axis=0)).std() / max(std, 1e-30))
@@ -531,8 +594,8 @@ def build_one(spec: ModelSpec, out_dir: Path, opencv_batches: List[int],
     with step("export TorchScript (trace @1, freeze) and check @%d and @%d"
               % (TS_CHECK_BATCH, SAMPLE_BATCH)):
         ts_path = mdir / f"{name}.ts"
-        export_torchscript(model, ts_path)
-        x3 = random_input(TS_CHECK_BATCH, CHECK_INPUT_SEED + TS_CHECK_BATCH)
+        export_torchscript(model, ts_path, example_input(spec, 1))
+        x3 = random_input(TS_CHECK_BATCH, CHECK_INPUT_SEED + TS_CHECK_BATCH, spec)
         err = check_torchscript(ts_path, [x3, x], [eager(model, x3), y])
         log(f"    rel err {err:.2e}")
         require(err <= REL_ERR_TOL, f"TorchScript rel err {err:.3e} > {REL_ERR_TOL}")
@@ -541,17 +604,21 @@ def build_one(spec: ModelSpec, out_dir: Path, opencv_batches: List[int],
 
     with step("export ONNX (dynamic batch, opset %d) + onnx.checker" % OPSET):
         onnx_path = mdir / f"{name}.onnx"
-        export_onnx(model, onnx_path, batch=None)
+        export_onnx(model, onnx_path, batch=None, shape=input_shape(spec),
+                    dtype=torch.uint8 if spec.pixels else None)
         check_onnx(onnx_path, dynamic=True)
         checks["onnx_checker"] = "passed"
         checks["onnx_batch_dim_symbolic"] = True
         files["onnx"] = (onnx_path, "dynamic")
 
-    with step(f"OpenCV variants, verified at batch sizes {opencv_batches}"):
-        files.update(build_opencv_variants(name, mdir, onnx_path, model,
-                                           opencv_batches, checks))
-        checks["opencv_batch_sizes"] = opencv_batches
-        checks["opencv_version"] = cv2.__version__
+    if spec.pixels:  # OpenCV DNN's importer takes float input blobs only
+        checks["opencv"] = "not built: OpenCV DNN takes float input blobs only"
+    else:
+        with step(f"OpenCV variants, verified at batch sizes {opencv_batches}"):
+            files.update(build_opencv_variants(name, mdir, onnx_path, model,
+                                               opencv_batches, checks))
+            checks["opencv_batch_sizes"] = opencv_batches
+            checks["opencv_version"] = cv2.__version__
 
     with step("hash files"):
         records = {k: file_record(out_dir, p, b) for k, (p, b) in files.items()}
@@ -566,7 +633,8 @@ def build_one(spec: ModelSpec, out_dir: Path, opencv_batches: List[int],
         "parameters": n_params,
         "flops_per_sample": flops,
         "flops_counts": "conv+linear only (2*MACs at batch 1)",
-        "inputs": [{"name": "input", "shape": [-1, *IMAGE_SHAPE], "dtype": "float32"}],
+        "inputs": [{"name": "input", "shape": [-1, *input_shape(spec)],
+                    "dtype": input_dtype(spec)}],
         "outputs": [{"name": "logits", "shape": [-1, NUM_CLASSES], "dtype": "float32"}],
         "files": records,
         "checks": checks,

@@ -74,19 +74,19 @@ def target_of(mcpu: str, threads: int):
     return tvm.target.Target(spec)
 
 
-def import_onnx(onnx_path: Path, batch: Optional[int]):
+def import_onnx(onnx_path: Path, batch: Optional[int], sample_shape: list):
     import onnx
     from tvm.relax.frontend.onnx import from_onnx
     proto = onnx.load(str(onnx_path))
-    shape = {INPUT_NAME: [batch, 3, 224, 224]} if batch else None
+    shape = {INPUT_NAME: [batch, *sample_shape]} if batch else None
     # Weights become constants of the module: the .so is self-contained, like the ONNX file.
     return from_onnx(proto, shape_dict=shape, keep_params_in_input=False)
 
 
 def compile_module(onnx_path: Path, target, opt_level: int, batch: Optional[int],
-                   tune_trials: int, work_dir: Optional[Path], threads: int):
+                   sample_shape: list, tune_trials: int, work_dir: Optional[Path], threads: int):
     from tvm import relax
-    mod = import_onnx(onnx_path, batch)
+    mod = import_onnx(onnx_path, batch, sample_shape)
     with tvm.transform.PassContext(opt_level=opt_level):
         if tune_trials:
             from tvm.s_tir import meta_schedule as ms
@@ -160,7 +160,10 @@ def build_kind(name: str, out_dir: Path, entry: dict, onnx_sha: str, kind: str,
         return {}
     work_dir = mdir / f"tvm_tuning_b{batch}" if tuned else None
     t0 = time.perf_counter()
-    executable = compile_module(onnx_path, target, args.opt_level, batch,
+    # The zoo's inputs: float32 [3,224,224] images, or uint8 [224,224,3] pixels (*_u8 variants).
+    model_input = entry["inputs"][0]
+    sample_shape = model_input["shape"][1:]
+    executable = compile_module(onnx_path, target, args.opt_level, batch, sample_shape,
                                 args.tune_trials if tuned else 0, work_dir, args.threads)
     tmp = mdir / f".{final.name}.tmp.so"
     executable.export_library(str(tmp))
@@ -189,7 +192,8 @@ def build_kind(name: str, out_dir: Path, entry: dict, onnx_sha: str, kind: str,
     side = {**settings, "device": "cpu", "tvm_version": tvm.__version__,
             "tuning_records": tuning_records,
             "compile_s": compile_s, "input_name": INPUT_NAME, "output_name": OUTPUT_NAME,
-            "input_shape": [batch or -1, 3, 224, 224], "output_shape": [batch or -1, 1000],
+            "input_shape": [batch or -1, *sample_shape], "output_shape": [batch or -1, 1000],
+            "input_dtype": model_input.get("dtype", "float32"),
             "rel_err": c["rel_err"], "top1_agree": c["top1_agree"]}
     model_zoo.atomic_write(Path(str(final) + ".json"),
                            lambda p: p.write_text(json.dumps(side, indent=1) + "\n"))

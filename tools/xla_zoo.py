@@ -38,7 +38,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import model_zoo  # noqa: E402  (model list, hashing, rel_err, manifest helpers; no torch import)
 
-CONVERTER_VERSION = 2  # 2: locations of the converter's lines only (reproducible bytes)
+CONVERTER_VERSION = 3  # 2: locations of the converter's lines only (reproducible bytes); 3: uint8 inputs
 PRECISIONS = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
 TOLERANCE = {"fp32": model_zoo.REL_ERR_TOL, "fp16": 5e-2, "bf16": 5e-2}
 log = model_zoo.log
@@ -73,6 +73,12 @@ class OnnxToJax:
         if len(ins) != 1 or len(self.graph.output) != 1:
             raise ConvertError("expected one graph input and one output")
         self.input_name, self.output_name = ins[0].name, self.graph.output[0].name
+        # Per-sample input shape and type as exported: float images take the precision's type,
+        # the zoo's pixel-input variants (model_zoo.PixelInput) stay uint8 and cast inside.
+        tensor_type = ins[0].type.tensor_type
+        self.sample_shape = tuple(int(d.dim_value) for d in tensor_type.shape.dim[1:])
+        elem = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(tensor_type.elem_type))
+        self.input_dtype = dtype if elem.kind == "f" else jnp.dtype(elem)
         unsupported = sorted({n.op_type for n in self.graph.node} - set(OPS))
         if unsupported:
             raise ConvertError(f"unsupported ONNX op(s): {', '.join(unsupported)}")
@@ -192,6 +198,13 @@ def op_constant(cv, node, ins, a):
     return numpy_helper.to_array(a["value"])  # numpy: shapes and pads stay static
 
 
+def op_cast(cv, node, ins, a):
+    """Cast to a float type computes in the precision's type (the weights' type), as the PyTorch
+    source's type_as does; other casts keep their target."""
+    to = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(int(a["to"])))
+    return jnp.asarray(ins[0]).astype(cv.dtype if to.kind == "f" else to)
+
+
 def op_pad(cv, node, ins, a):
     mode = a.get("mode", b"constant")
     mode = mode.decode() if isinstance(mode, bytes) else mode
@@ -229,6 +242,8 @@ OPS = {
     "MatMul": lambda cv, n, ins, a: const_or(cv, ins[0]) @ const_or(cv, ins[1]),
     "Concat": op_concat,
     "Identity": lambda cv, n, ins, a: ins[0],
+    "Transpose": lambda cv, n, ins, a: jnp.transpose(ins[0], [int(p) for p in a["perm"]]),
+    "Cast": op_cast,
     "Dropout": lambda cv, n, ins, a: ins[0],
 }
 
@@ -241,15 +256,15 @@ def export(net: OnnxToJax, batch: int, dtype, platform: str):
         jax.config.update("jax_include_full_tracebacks_in_locations", False)
     except AttributeError:  # a jax without the flag: bytes may then depend on the caller
         log("note: this jax has no jax_include_full_tracebacks_in_locations")
-    spec = jax.ShapeDtypeStruct((batch, *model_zoo.IMAGE_SHAPE), dtype)
+    spec = jax.ShapeDtypeStruct((batch, *net.sample_shape), net.input_dtype)
     return jax.export.export(jax.jit(net), platforms=[platform])(spec)
 
 
-def check(exported, x: np.ndarray, ref: np.ndarray, dtype) -> tuple:
+def check(exported, x: np.ndarray, ref: np.ndarray) -> tuple:
     """Runs the exported program in jax on the CPU over the zoo's sample (repeated or cut to the
     batch); returns (rel err, same top-1)."""
     batch = exported.in_avals[0].shape[0]
-    rows = np.resize(x, (batch, *x.shape[1:])).astype(dtype)
+    rows = np.resize(x, (batch, *x.shape[1:])).astype(exported.in_avals[0].dtype)
     want = np.resize(ref, (batch, ref.shape[1]))
     with jax.default_device(jax.devices("cpu")[0]):
         got = np.asarray(exported.call(rows)).astype(np.float32)
@@ -308,7 +323,7 @@ def main(argv) -> int:
                 t0 = time.perf_counter()
                 exported = export(net, batch, dtype, args.platform)
                 export_s = time.perf_counter() - t0
-                err, top1 = (None, None) if args.no_check else check(exported, x, ref, dtype)
+                err, top1 = (None, None) if args.no_check else check(exported, x, ref)
             except ConvertError as e:
                 log(f"[{path.name}] ERROR: {e}")
                 failed.append(name)
@@ -326,7 +341,7 @@ def main(argv) -> int:
             sidecar.write_text(json.dumps({
                 "model": name, "precision": args.precision, "batch_size": batch,
                 "inputs": [{"name": "input", "shape": list(exported.in_avals[0].shape),
-                            "dtype": PRECISIONS[args.precision]}],
+                            "dtype": str(exported.in_avals[0].dtype)}],
                 "outputs": [{"name": "logits", "shape": list(out_aval.shape),
                              "dtype": str(out_aval.dtype)}],
                 "lowered_for": args.platform, "format": "mlir (portable StableHLO bytecode)",

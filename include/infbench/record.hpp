@@ -95,6 +95,10 @@ struct RunRecord {
   std::optional<std::int64_t> flops_per_sample;
   std::optional<double> achieved_tflops, peak_tflops, peak_compute_share;
   std::optional<double> copy_bound_samples_per_s, copy_bound_share;
+  // What each sample fed the model ("input:uint8[224,224,3]"; inputs joined by ", ") and its bytes,
+  // which is what a GPU run copies to the device per sample.
+  std::string input_spec;
+  std::optional<std::int64_t> input_bytes_per_sample;
   std::string peak_probe;  // how the peak was measured, or why not ("not measured: ...")
   // NVML clock-event reasons of the measured phase: share of samples with the SW power cap bit,
   // and the names of every reason seen ("none" when NVML saw none, empty without NVML).
@@ -194,6 +198,8 @@ void visit_fields(Record& r, Visitor&& v) {
   v("peak_compute_share", r.peak_compute_share);
   v("copy_bound_samples_per_s", r.copy_bound_samples_per_s);
   v("copy_bound_share", r.copy_bound_share);
+  v("input_spec", r.input_spec);
+  v("input_bytes_per_sample", r.input_bytes_per_sample);
   v("peak_probe", r.peak_probe);
   v("gpu_power_capped_fraction", r.gpu_power_capped_fraction);
   v("gpu_throttle_summary", r.gpu_throttle_summary);

@@ -30,6 +30,10 @@ struct Sidecar {
   std::string precision;
   std::string device;  // "cuda" | "cpu"
   Shape input_shape, output_shape;
+  // The dtype the package was exported with ("torch.float16", "torch.uint8" for the zoo's
+  // pixel-input variants): the harness then makes and copies data of that type, as a deployment
+  // would, rather than float32 cast on the GPU.
+  DType input_dtype = DType::float32;
   std::optional<double> compile_s;
   std::string torch_version;
   // A dynamic-batch package: the batch sizes it was exported for. Its generated code does not
@@ -50,6 +54,17 @@ Sidecar read_sidecar(const std::filesystem::path& package) {
     s.device = j.value("device", "cuda");
     s.input_shape = j.value("input_shape", Shape{});
     s.output_shape = j.value("output_shape", Shape{});
+    if (j.contains("input_dtype")) {
+      std::string name = j.at("input_dtype").get<std::string>();
+      if (name.starts_with("torch.")) name.erase(0, 6);
+      const auto dtype = parse_dtype(name);
+      if (!dtype) {
+        throw Error(ErrorKind::invalid_argument,
+                    path.string() + ": input_dtype '" + name +
+                        "' is not a dtype infbench knows; rebuild it with tools/aoti_zoo.py");
+      }
+      s.input_dtype = *dtype;
+    }
     if (j.contains("compile_s")) s.compile_s = j["compile_s"].get<double>();
     s.torch_version = j.value("torch_version", "");
     if (j.contains("batch_range")) {
@@ -149,7 +164,7 @@ class AotInductorBackend final : public Backend {
     }
     signature_ = {};
     signature_.inputs.push_back(
-        {"input", DType::float32, sidecar.input_shape, !sidecar.input_shape.empty()});
+        {"input", sidecar.input_dtype, sidecar.input_shape, !sidecar.input_shape.empty()});
     signature_.outputs.push_back(
         {"output", DType::float32, sidecar.output_shape, !sidecar.output_shape.empty()});
     settings_ = {{"batch_size", std::to_string(params.batch_size)},

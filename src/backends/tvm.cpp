@@ -44,6 +44,7 @@ struct Sidecar {
   int tuning_records = 0;  // MetaSchedule records the module's schedules were chosen from
   std::string input_name = "input", output_name = "logits";
   Shape input_shape, output_shape;
+  DType input_dtype = DType::float32;  // uint8 for the zoo's pixel-input variants
   std::optional<double> compile_s;
 };
 
@@ -67,6 +68,14 @@ Sidecar read_sidecar(const std::filesystem::path& module) {
     s.input_shape = j.value("input_shape", Shape{});
     s.output_shape = j.value("output_shape", Shape{});
     if (j.contains("compile_s")) s.compile_s = j["compile_s"].get<double>();
+    const std::string dtype = j.value("input_dtype", "float32");
+    if (const auto known = parse_dtype(dtype)) {
+      s.input_dtype = *known;
+    } else {
+      throw Error(ErrorKind::invalid_argument,
+                  path.string() + ": input_dtype '" + dtype +
+                      "' is unknown; rebuild it with tools/tvm_zoo.py");
+    }
   } catch (const nlohmann::json::exception& e) {
     throw Error(ErrorKind::invalid_argument,
                 path.string() + ": not a valid module sidecar (" + first_line(e.what()) +
@@ -263,8 +272,8 @@ class TvmBackend final : public Backend {
                                             "from tools/tvm_zoo.py?): " + first_line(e.message()));
     }
     signature_ = {};
-    signature_.inputs.push_back(
-        {sidecar.input_name, DType::float32, sidecar.input_shape, !sidecar.input_shape.empty()});
+    signature_.inputs.push_back({sidecar.input_name, sidecar.input_dtype, sidecar.input_shape,
+                                 !sidecar.input_shape.empty()});
     signature_.outputs.push_back(
         {sidecar.output_name, DType::float32, sidecar.output_shape, !sidecar.output_shape.empty()});
     inputs_.clear();

@@ -119,6 +119,10 @@ std::string console_summary(const RunResult& result) {
                        : *r.stable ? "yes"
                                    : "NO");
   }
+  if (!r.input_spec.empty()) {
+    out += fmt::format("  inputs      {} ({} bytes per sample)\n", r.input_spec,
+                       r.input_bytes_per_sample.value_or(0));
+  }
   if (r.queries_completed > 0) out += "  roofline    " + roofline_line(r) + "\n";
   if (!r.server_verdict.empty()) {
     out += fmt::format(

@@ -79,9 +79,8 @@ ZooReference find_reference(const std::filesystem::path& model_path, const RunCo
 }
 
 // Top-1 accuracy over the zoo entry's labelled set, at the point's batch size.
-double labelled_top1(Model& model, const ZooReference& ref) {
-  const auto& input = model.signature().inputs.front();
-  const Tensor x = as_input_dtype(read_npy(ref.labelled_input), input.dtype, ref.labelled_input);
+double labelled_top1(Model& model, const ZooReference& ref, DType input_dtype) {
+  const Tensor x = as_input_dtype(read_npy(ref.labelled_input), input_dtype, ref.labelled_input);
   const auto labels = read_npy(ref.labels).to_float();
   const auto predicted = top1_classes(first_output(model, x));
   if (predicted.size() != labels.size() || labels.empty()) {
@@ -108,8 +107,9 @@ void check_accuracy(Model& model, const std::filesystem::path& model_path, const
     warn(r, "accuracy not checked: accuracy_check is off");
     return;
   }
+  // TorchScript records no input dtype: the manifest's (uint8 for pixel-input models) applies.
+  const auto inputs = inputs_with_manifest_dtypes(model.signature().inputs, model_path);
   try {
-    const auto& inputs = model.signature().inputs;
     if (inputs.size() != 1) {
       throw Error(ErrorKind::invalid_argument, "the model has " + std::to_string(inputs.size()) +
                                                    " inputs; the check runs single-input models");
@@ -134,7 +134,7 @@ void check_accuracy(Model& model, const std::filesystem::path& model_path, const
                                                        !ref->labels.empty() &&
                                                        config.reference_input.empty()) {
     try {
-      r.accuracy_top1 = labelled_top1(model, *ref);
+      r.accuracy_top1 = labelled_top1(model, *ref, inputs.front().dtype);
     } catch (const Error& e) {
       warn(r, std::string("top-1 on the labelled set not measured: ") + e.what());
     }

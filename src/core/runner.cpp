@@ -8,6 +8,7 @@
 #include <regex>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "core/stats.hpp"
 #include "idle_baseline.hpp"
@@ -86,7 +87,7 @@ std::vector<Shape> sample_shapes(const Signature& sig, const RunConfig& config,
 SamplePool make_pool(const Model& model, const RunConfig& config,
                      const std::filesystem::path& path) {
   if (config.input_files.empty()) {
-    return SamplePool::random(model.signature().inputs,
+    return SamplePool::random(inputs_with_manifest_dtypes(model.signature().inputs, path),
                               sample_shapes(model.signature(), config, path), config.pool_samples,
                               config.seed);
   }
@@ -98,6 +99,20 @@ SamplePool make_pool(const Model& model, const RunConfig& config,
   std::vector<Tensor> tensors;
   for (const auto& f : config.input_files) tensors.push_back(read_npy(f));
   return SamplePool::from_tensors(std::move(tensors));
+}
+
+void describe_inputs(RunRecord& r, const std::vector<TensorSpec>& specs, const SamplePool& pool) {
+  std::int64_t bytes = 0;
+  std::vector<std::string> parts;
+  for (std::size_t i = 0; i < pool.tensors().size(); ++i) {
+    const auto& t = pool.tensors()[i];
+    bytes += static_cast<std::int64_t>(t.sample_bytes());
+    const Shape sample(t.shape().begin() + 1, t.shape().end());
+    parts.push_back(fmt::format("{}:{}[{}]", i < specs.size() ? specs[i].name : "input",
+                                to_string(t.dtype()), fmt::join(sample, ",")));
+  }
+  r.input_spec = fmt::format("{}", fmt::join(parts, ", "));
+  r.input_bytes_per_sample = bytes;
 }
 
 PhaseLimits measure_limits(const RunConfig& c) {
@@ -382,9 +397,9 @@ void measure_loaded(Model& model, const std::filesystem::path& model_path,
       r.gpu_alloc_allocated_peak_bytes = static_cast<std::int64_t>(peaks.allocated_bytes);
     }
     fill_measurement(result, measured, config, idle_w);
-    double input_bytes = 0;
-    for (const auto& t : pool.tensors()) input_bytes += static_cast<double>(t.sample_bytes());
-    fill_roofline(r, flops, input_bytes, compute_peak, h2d);
+    describe_inputs(r, model.signature().inputs, pool);
+    fill_roofline(r, flops, static_cast<double>(r.input_bytes_per_sample.value_or(0)), compute_peak,
+                  h2d);
     if (!h2d.value && model.device() >= 0) warn(r, "copy bound " + h2d.how);
     if (config.scenario == Scenario::server) fill_server(result, measured, config, qps);
     r.peak_search.clear();

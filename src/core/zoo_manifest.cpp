@@ -71,6 +71,34 @@ std::optional<std::vector<Shape>> manifest_sample_shapes(const std::filesystem::
   }
 }
 
+std::optional<std::vector<DType>> manifest_input_dtypes(const std::filesystem::path& model) {
+  const auto found = manifest_entry_of(model);
+  if (!found) return std::nullopt;
+  try {
+    std::vector<DType> dtypes;
+    for (const auto& input : found->entry.at("inputs")) {
+      const auto dtype = parse_dtype(input.at("dtype").get<std::string>());
+      if (!dtype) return std::nullopt;
+      dtypes.push_back(*dtype);
+    }
+    return dtypes;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::vector<TensorSpec> inputs_with_manifest_dtypes(std::vector<TensorSpec> inputs,
+                                                    const std::filesystem::path& model) {
+  if (std::all_of(inputs.begin(), inputs.end(), [](const auto& in) { return in.shape_known; }))
+    return inputs;
+  const auto dtypes = manifest_input_dtypes(model);
+  if (!dtypes || dtypes->size() != inputs.size()) return inputs;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (!inputs[i].shape_known) inputs[i].dtype = (*dtypes)[i];
+  }
+  return inputs;
+}
+
 std::optional<std::int64_t> manifest_flops_per_sample(const std::filesystem::path& model) {
   const auto found = manifest_entry_of(model);
   if (!found || !found->entry.contains("flops_per_sample") ||

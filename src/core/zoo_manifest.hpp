@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "infbench/backend.hpp"
 #include "infbench/tensor.hpp"
 
 namespace infbench {
@@ -17,6 +18,17 @@ namespace infbench {
 // a manifest.json found in the model's folder or up to two folders above. nullopt when none lists
 // it.
 std::optional<std::vector<Shape>> manifest_sample_shapes(const std::filesystem::path& model);
+
+// The input dtypes that manifest lists for that zoo model (its "inputs"[i].dtype: float32 for the
+// zoo's image models, uint8 for its pixel-input variants). For formats that record no dtype
+// (TorchScript). nullopt when none lists it or a dtype is not one infbench knows.
+std::optional<std::vector<DType>> manifest_input_dtypes(const std::filesystem::path& model);
+
+// `inputs` (a model's own record) with those dtypes where the format records none (shape_known
+// false), so that generated data and the reference check take the program's real input type
+// instead of the float32 guess. Unchanged where no manifest lists the model or the counts differ.
+std::vector<TensorSpec> inputs_with_manifest_dtypes(std::vector<TensorSpec> inputs,
+                                                    const std::filesystem::path& model);
 
 // The manifest's flops_per_sample of that zoo model: 2 x multiply-accumulates of its conv and
 // linear layers at batch 1 (tools/model_zoo.py count_flops). nullopt when none lists it.

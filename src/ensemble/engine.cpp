@@ -44,8 +44,9 @@ std::vector<TensorSpec> ensemble_inputs(const EnsembleSpec& spec,
   for (const auto* signature : members) {
     if (signature->inputs.front().shape_known) return signature->inputs;
   }
-  auto inputs = members.front()->inputs;
-  if (const auto shapes = manifest_sample_shapes(member_model(spec.members.front(), 1))) {
+  const auto first = member_model(spec.members.front(), 1);
+  auto inputs = inputs_with_manifest_dtypes(members.front()->inputs, first);
+  if (const auto shapes = manifest_sample_shapes(first)) {
     for (std::size_t i = 0; i < inputs.size() && i < shapes->size(); ++i) {
       inputs[i].shape = {-1};
       inputs[i].shape.insert(inputs[i].shape.end(), (*shapes)[i].begin(), (*shapes)[i].end());

@@ -14,7 +14,7 @@ const std::vector<TunedSetting>& tuned_settings() {
       {"xla", "in_flight", true, false, {"2", "1", "4"}},
       {"libtorch", "cuda_graph", true, false, {"off", "on"}},
       {"libtorch", "channels_last", true, false, {"off", "on"}},
-      {"libtorch", "optimization", true, false, {"freeze", "optimize_for_inference"}},
+      {"libtorch", "optimization", true, false, {"optimize_for_inference", "freeze"}},
       {"onnxruntime", "execution_mode", false, true, {"sequential", "parallel"}},
       {"openvino", "hint", false, true, {"latency", "throughput"}},
   };

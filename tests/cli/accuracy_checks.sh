@@ -70,6 +70,25 @@ assert r["accuracy_gate"] == "pass", r["accuracy_gate"]
 assert abs(r["accuracy_top1"] - want) <= 1 / 1000, (r["accuracy_top1"], want)
 PY
     ;;
+  pixel_inputs)
+    # resnet18_u8 takes uint8 NHWC pixels and normalises them itself. TorchScript records no input
+    # type: the runner must generate uint8 data (the manifest's dtype), a quarter of float32's
+    # bytes, and the uint8 reference must pass the fp32 gate. ONNX records the type itself.
+    for file in resnet18_u8/resnet18_u8.ts resnet18_u8/resnet18_u8.onnx; do
+      fw=libtorch; [[ $file == *.onnx ]] && fw=onnxruntime
+      "$bin" bench --framework $fw --model "$models/$file" --batch-size 2 --threads 2 \
+        "${quick[@]}" --json "$work/$fw.json" > "$work/$fw.txt"
+      cat "$work/$fw.txt"
+      grep -Eq "inputs +[a-z_.0-9]+:uint8\[224,224,3\] \(150528 bytes per sample\)" "$work/$fw.txt" || fail "$fw inputs line"
+      /usr/bin/python3 - "$work/$fw.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["record"]
+assert r["input_spec"].endswith(":uint8[224,224,3]"), r["input_spec"]
+assert r["input_bytes_per_sample"] == 224 * 224 * 3, r["input_bytes_per_sample"]
+assert r["accuracy_gate"] == "pass" and r["accuracy_top1_agreement"] == 1.0, r
+PY
+    done
+    ;;
   report_excludes_failing)
     # A sweep over a zoo of one fake model with a reference: the fastest point (delay 1 ms) has 1%
     # noise and fails the fp32 gate; the report and its markdown winners table must choose the 6 ms
