@@ -42,6 +42,9 @@ struct RunConfig {
   bool pad_batches_pow2 = false;  // a partial batch runs padded to the next power of two rows
   std::vector<std::filesystem::path> input_files;  // .npy sample pool instead of random data
   std::vector<Shape> sample_shapes;  // per-sample input shapes where the model records none
+  // Per-input dtypes of the generated data and the reference (--input-dtype), for formats that
+  // record none (TorchScript) outside the zoo; empty: the zoo manifest's, else the model's record.
+  std::vector<DType> sample_dtypes;
   // The fp32 reference (input and first output, .npy) of the accuracy check; empty: the model
   // zoo's manifest entry of the model file (docs/metrics.md "Accuracy").
   std::filesystem::path reference_input, reference_output;

@@ -23,7 +23,7 @@ struct BenchOptions {
   ModelOptions m;
   std::string scenario = "offline", json;
   RunConfig config;
-  std::vector<std::string> inputs, input_shapes;
+  std::vector<std::string> inputs, input_shapes, input_dtypes;
   std::string labels, reference_input, reference_output;
 };
 
@@ -46,6 +46,14 @@ Shape parse_shape(const std::string& text) {
     pos = x + 1;
   }
   return shape;
+}
+
+DType parse_input_dtype(const std::string& text) {
+  if (const auto dtype = parse_dtype(text)) return *dtype;
+  throw Error(ErrorKind::invalid_argument,
+              "--input-dtype '" + text +
+                  "' is unknown; valid: float32, float16, bfloat16, float64, int64, int32, int8, "
+                  "uint8, bool");
 }
 
 std::string interval(std::optional<double> low, std::optional<double> high, const char* format) {
@@ -113,6 +121,7 @@ void run(BenchOptions o) {
   o.config.scenario = parse_scenario(o.scenario);
   for (const auto& f : o.inputs) o.config.input_files.emplace_back(f);
   for (const auto& s : o.input_shapes) o.config.sample_shapes.push_back(parse_shape(s));
+  for (const auto& d : o.input_dtypes) o.config.sample_dtypes.push_back(parse_input_dtype(d));
   o.config.reference_input = o.reference_input;
   o.config.reference_output = o.reference_output;
   if (o.reference_input.empty() != o.reference_output.empty()) {
@@ -178,6 +187,9 @@ void add_bench_command(CLI::App& app) {
   });
   cmd->add_option("--input", o->inputs, "Sample pool from .npy (one per model input, in order)");
   cmd->add_option("--input-shape", o->input_shapes, "Per-sample shape like 3x224x224 (per input)");
+  cmd->add_option("--input-dtype", o->input_dtypes,
+                  "Input dtype like uint8 (per input), for formats that record none "
+                  "(TorchScript); default: the model zoo's manifest, else float32");
   cmd->add_option("--labels", o->labels,
                   "Labels .npy (one integer per --input sample): top-1 accuracy of the model, and "
                   "of each member for an ensemble");

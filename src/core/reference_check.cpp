@@ -96,6 +96,20 @@ double labelled_top1(Model& model, const ZooReference& ref, DType input_dtype) {
 
 }  // namespace
 
+std::vector<TensorSpec> fed_inputs(const Model& model, const std::filesystem::path& model_path,
+                                   const RunConfig& config) {
+  auto inputs = inputs_with_manifest_dtypes(model.signature().inputs, model_path);
+  if (config.sample_dtypes.size() > inputs.size()) {
+    throw Error(ErrorKind::invalid_argument,
+                "--input-dtype: " + std::to_string(config.sample_dtypes.size()) +
+                    " dtypes for a model of " + std::to_string(inputs.size()) +
+                    " inputs; give at most one per input, in the model's order");
+  }
+  for (std::size_t i = 0; i < config.sample_dtypes.size(); ++i)
+    inputs[i].dtype = config.sample_dtypes[i];
+  return inputs;
+}
+
 void check_accuracy(Model& model, const std::filesystem::path& model_path, const RunConfig& config,
                     RunRecord& r) {
   r.accuracy_max_rel_error.reset();
@@ -107,9 +121,10 @@ void check_accuracy(Model& model, const std::filesystem::path& model_path, const
     warn(r, "accuracy not checked: accuracy_check is off");
     return;
   }
-  // TorchScript records no input dtype: the manifest's (uint8 for pixel-input models) applies.
-  const auto inputs = inputs_with_manifest_dtypes(model.signature().inputs, model_path);
+  std::vector<TensorSpec> inputs;
   try {
+    // TorchScript records no input dtype: --input-dtype's or the manifest's applies.
+    inputs = fed_inputs(model, model_path, config);
     if (inputs.size() != 1) {
       throw Error(ErrorKind::invalid_argument, "the model has " + std::to_string(inputs.size()) +
                                                    " inputs; the check runs single-input models");

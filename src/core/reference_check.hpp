@@ -11,6 +11,12 @@
 
 namespace infbench {
 
+// The model's inputs as the harness feeds them: --input-dtype's dtypes first (config
+// .sample_dtypes, by position), then the zoo manifest's where the format records none
+// (TorchScript), else the model's own record.
+std::vector<TensorSpec> fed_inputs(const Model& model, const std::filesystem::path& model_path,
+                                   const RunConfig& config);
+
 // Fills the record's accuracy fields. Never throws for a check that cannot be made: the gate is
 // then "" and the reason is added to the record's warnings.
 void check_accuracy(Model& model, const std::filesystem::path& model_path, const RunConfig& config,

@@ -87,7 +87,7 @@ std::vector<Shape> sample_shapes(const Signature& sig, const RunConfig& config,
 SamplePool make_pool(const Model& model, const RunConfig& config,
                      const std::filesystem::path& path) {
   if (config.input_files.empty()) {
-    return SamplePool::random(inputs_with_manifest_dtypes(model.signature().inputs, path),
+    return SamplePool::random(fed_inputs(model, path, config),
                               sample_shapes(model.signature(), config, path), config.pool_samples,
                               config.seed);
   }

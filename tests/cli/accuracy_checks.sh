@@ -88,6 +88,19 @@ assert r["input_bytes_per_sample"] == 224 * 224 * 3, r["input_bytes_per_sample"]
 assert r["accuracy_gate"] == "pass" and r["accuracy_top1_agreement"] == 1.0, r
 PY
     done
+    # The same TorchScript file outside the zoo: no manifest says its type, --input-dtype does.
+    mkdir -p "$work/alone"; cp "$models/resnet18_u8/resnet18_u8.ts" "$work/alone/m.ts"
+    ref=(--reference-input "$models/resnet18_u8/resnet18_u8.sample_input.npy"
+         --reference-output "$models/resnet18_u8/resnet18_u8.sample_output.npy")
+    "$bin" bench --framework libtorch --model "$work/alone/m.ts" --batch-size 2 --threads 2 \
+      --input-shape 224x224x3 --input-dtype uint8 "${ref[@]}" "${quick[@]}" > "$work/alone.txt"
+    cat "$work/alone.txt"
+    grep -Eq "inputs +pixels:uint8\[224,224,3\] \(150528 bytes per sample\)" "$work/alone.txt" || fail "--input-dtype inputs line"
+    grep -Eq "accuracy .*gate pass" "$work/alone.txt" || fail "--input-dtype gate"
+    "$bin" bench --framework libtorch --model "$work/alone/m.ts" --input-shape 224x224x3 \
+      --input-dtype uint7 "${quick[@]}" 2> "$work/bad.txt" && fail "uint7 accepted"
+    grep -q "^infbench: error: --input-dtype 'uint7' is unknown; valid: float32, .*uint8, bool$" "$work/bad.txt" || fail "$(cat "$work/bad.txt")"
+    [[ $(wc -l < "$work/bad.txt") == 1 ]] || fail "one line: $(cat "$work/bad.txt")"
     ;;
   report_excludes_failing)
     # A sweep over a zoo of one fake model with a reference: the fastest point (delay 1 ms) has 1%
