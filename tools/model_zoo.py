@@ -98,8 +98,9 @@ MODELS: Dict[str, ModelSpec] = {m.name: m for m in [
     ModelSpec("resnet18", "resnet18", 0, "small model for fast tests"),
     ModelSpec("mobilenet_v3_small", "mobilenet_v3_small", 0,
               "small model for fast tests; has squeeze-excite blocks"),
-    ModelSpec("resnet50_u8", "resnet50", 0, "resnet50's weights behind a uint8 pixel input",
-              pixels=True),
+    # The paper's four behind a uint8 pixel input (issue 17 item 3), and resnet18 for the tests.
+    *[ModelSpec(f"{arch}_u8", arch, 0, f"{arch}'s weights behind a uint8 pixel input", pixels=True)
+      for arch in ("resnet50", "densenet201", "vgg19", "efficientnet_b0")],
     ModelSpec("resnet18_u8", "resnet18", 0, "resnet18's weights behind a uint8 pixel input "
               "(tests)", pixels=True),
 ]}
