@@ -90,9 +90,9 @@ HandLoopResult hand_loop_libtorch_cuda(const std::filesystem::path& model, int b
   });
 }
 
-// A package compiled for fp16 and this batch size (tools/aoti_zoo.py): the input is copied as fp16
-// (the package's input type, which the adapter's signature gives the harness), the output cast
-// back to float32 before its copy, as the aotinductor adapter does.
+// A package compiled for fp16 (only) and this batch size (tools/aoti_zoo.py): the input is copied
+// as fp16 (the package's input type, which the adapter's signature gives the harness), the output
+// cast back to float32 before its copy, as the aotinductor adapter does.
 HandLoopResult hand_loop_aotinductor(const std::filesystem::path& model, int batch, int,
                                      double seconds) {
   torch::inductor::AOTIModelPackageLoader loader(model.string());

@@ -28,6 +28,7 @@ enum class DType : std::uint8_t {
 std::size_t dtype_size(DType dtype);
 std::string_view to_string(DType dtype);
 std::optional<DType> parse_dtype(std::string_view name);  // the to_string() names
+bool is_float(DType dtype);  // float32, float16, bfloat16, float64
 
 // Dimension value -1 means "any size" (dynamic) in model signatures; tensors never hold -1.
 using Shape = std::vector<std::int64_t>;
@@ -124,6 +125,10 @@ struct NamedTensor {
   Tensor tensor;
 };
 using NamedTensors = std::vector<NamedTensor>;
+
+// `t`'s values converted to a float type (round to nearest), as a user of that precision converts
+// their data. Throws Error(invalid_argument) when `to` is not a float type.
+Tensor converted_float(const Tensor& t, DType to);
 
 float half_to_float(std::uint16_t bits);
 std::uint16_t float_to_half(float value);

@@ -5,8 +5,8 @@
 #include "infbench/backend.hpp"
 
 #include <algorithm>
-#include <random>
 
+#include "core/sample_pool.hpp"
 #include "infbench/ensemble.hpp"
 #include "infbench/registry.hpp"
 #include "option_values.hpp"
@@ -16,29 +16,23 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Inputs for the auto-mode probe: fixed pseudo-random values, one full batch.
+// Inputs for the auto-mode probe: fixed pseudo-random values of each input's type (uint8 pixels,
+// float16 for fp16 packages), one full batch.
 std::vector<Tensor> probe_inputs(const Signature& signature, int batch_size) {
-  std::vector<Tensor> inputs;
-  std::mt19937 rng(7);
-  std::normal_distribution<float> normal;
+  std::vector<Shape> shapes;
   for (const auto& spec : signature.inputs) {
-    if (!spec.shape_known || spec.dtype != DType::float32) {
+    if (!spec.shape_known || spec.shape.empty()) {
       throw Error(ErrorKind::unsupported,
-                  "mode=auto needs float32 inputs of known shape (input '" + spec.name +
+                  "mode=auto needs inputs of known shape (input '" + spec.name +
                       "'); choose mode=sequential, concurrent or pipelined");
     }
-    Shape shape = spec.shape;
-    shape[0] = batch_size;
-    for (std::size_t d = 1; d < shape.size(); ++d) {
-      if (shape[d] < 0) {
-        throw Error(ErrorKind::unsupported, "mode=auto needs fixed input shapes; choose a mode");
-      }
+    const Shape sample(spec.shape.begin() + 1, spec.shape.end());
+    if (std::any_of(sample.begin(), sample.end(), [](auto d) { return d < 0; })) {
+      throw Error(ErrorKind::unsupported, "mode=auto needs fixed input shapes; choose a mode");
     }
-    Tensor t(DType::float32, shape);
-    for (auto& v : t.values<float>()) v = normal(rng);
-    inputs.push_back(std::move(t));
+    shapes.push_back(sample);
   }
-  return inputs;
+  return SamplePool::random(signature.inputs, shapes, batch_size, 7).tensors();
 }
 
 // Samples per second of one ensemble over at least `duration_s` and 3 batches, after one batch of

@@ -122,6 +122,12 @@ class FakeBackend final : public Backend {
          "0",
          {},
          true},
+        {"input_dtype",
+         "the inputs' recorded type (float16: as an fp16 AOTInductor package), for tests of "
+         "the conversion of float data",
+         "float32",
+         {"float32", "float16"},
+         false},
     };
     info.notes = "for harness tests; computes y = (k+1) * sum(sample)";
     // Tests of multi-device code (data-parallel predict) need devices on machines without a GPU:
@@ -155,8 +161,11 @@ class FakeBackend final : public Backend {
     const int inputs = option_int(params, "inputs", 1);
     if (features < 1) throw Error(ErrorKind::invalid_argument, "option features must be >= 1");
     signature_ = {};
+    const auto dtype = params.options.find("input_dtype");
+    input_dtype_ = dtype != params.options.end() && dtype->second == "float16" ? DType::float16
+                                                                               : DType::float32;
     for (int i = 0; i < inputs; ++i) {
-      signature_.inputs.push_back({"x" + std::to_string(i), DType::float32, {-1, features}});
+      signature_.inputs.push_back({"x" + std::to_string(i), input_dtype_, {-1, features}});
     }
     signature_.outputs = {{"y", DType::float32, {-1, 3}}, {"positives", DType::int64, {-1}}};
     settings_ = {{"batch_size", std::to_string(params.batch_size)},
@@ -219,12 +228,19 @@ class FakeBackend final : public Backend {
       double sum = 0;
       std::int64_t count = 0;
       for (const auto& in : inputs) {
+        if (in.dtype != input_dtype_) {
+          throw Error(ErrorKind::invalid_argument, "fake backend: input is " +
+                                                       std::string(to_string(in.dtype)) + ", not " +
+                                                       std::string(to_string(input_dtype_)));
+        }
         const auto per_row = static_cast<std::size_t>(in.shape[1]);
-        const auto* x =
-            reinterpret_cast<const float*>(in.data) + static_cast<std::size_t>(i) * per_row;
-        for (std::size_t j = 0; j < per_row; ++j) {
-          sum += x[j];
-          count += x[j] > 0 ? 1 : 0;
+        const auto first = static_cast<std::size_t>(i) * per_row;
+        for (std::size_t j = first; j < first + per_row; ++j) {
+          const float x = input_dtype_ == DType::float16
+                              ? half_to_float(reinterpret_cast<const std::uint16_t*>(in.data)[j])
+                              : reinterpret_cast<const float*>(in.data)[j];
+          sum += x;
+          count += x > 0 ? 1 : 0;
         }
       }
       for (int k = 0; k < 3; ++k)
@@ -247,6 +263,7 @@ class FakeBackend final : public Backend {
   std::string fault_;
   int batches_ = 0;
   bool per_shape_setup_ = false;
+  DType input_dtype_ = DType::float32;
   std::int64_t full_rows_ = 0;
   int alloc_mb_ = 0;
   int slow_batches_ = 0;

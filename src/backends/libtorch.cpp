@@ -333,8 +333,9 @@ class LibTorchBackend final : public Backend {
     if (t.is_floating_point() && t.scalar_type() != dtype_) t = t.to(dtype_);
     // Float images only: an integer input is the model's raw data, e.g. the zoo's uint8 NHWC
     // pixels, whose permute inside the program already gives a channels-last view; reordering it
-    // as if dimension 1 were channels copied it for nothing (resnet50_u8 fp16 batch 256 on the
-    // H200 ran at 0.956 of the float input with it, results/h200/session14/).
+    // as if dimension 1 were channels copies it for nothing. (With that copy, resnet50_u8 fp16
+    // batch 256 on the H200 ran at 0.956 of the float input, results/h200/session14/; without
+    // it, not measured yet.)
     if (channels_last_ && t.dim() == 4 && t.is_floating_point())
       t = t.contiguous(at::MemoryFormat::ChannelsLast);
     return t;

@@ -122,6 +122,10 @@ void run(BenchOptions o) {
   for (const auto& f : o.inputs) o.config.input_files.emplace_back(f);
   for (const auto& s : o.input_shapes) o.config.sample_shapes.push_back(parse_shape(s));
   for (const auto& d : o.input_dtypes) o.config.sample_dtypes.push_back(parse_input_dtype(d));
+  if (!o.input_dtypes.empty() && !o.inputs.empty()) {
+    throw Error(ErrorKind::invalid_argument,
+                "--input-dtype goes without --input: the .npy files carry their own type");
+  }
   o.config.reference_input = o.reference_input;
   o.config.reference_output = o.reference_output;
   if (o.reference_input.empty() != o.reference_output.empty()) {

@@ -81,6 +81,32 @@ void check_against_spec(const TensorView& tensor, const TensorSpec& spec) {
   }
 }
 
+// Float data of another float type than the model records (float32 .npy files for an fp16
+// AOTInductor package) converted to the recorded type, as a user of that precision converts theirs;
+// empty when nothing needs converting (the caller then uses `inputs` as they are).
+NamedTensors with_recorded_float_types(const NamedTensors& inputs,
+                                       const std::vector<TensorSpec>& specs) {
+  const auto spec_of = [&](const NamedTensor& given) -> const TensorSpec* {
+    if (given.name.empty() && inputs.size() == 1 && specs.size() == 1) return &specs.front();
+    const auto it = std::find_if(specs.begin(), specs.end(),
+                                 [&](const TensorSpec& s) { return s.name == given.name; });
+    return it == specs.end() ? nullptr : &*it;
+  };
+  const auto needs = [&](const NamedTensor& given) {
+    const TensorSpec* spec = spec_of(given);
+    return spec != nullptr && spec->shape_known && spec->dtype != given.tensor.dtype() &&
+           is_float(spec->dtype) && is_float(given.tensor.dtype());
+  };
+  if (std::none_of(inputs.begin(), inputs.end(), needs)) return {};
+  NamedTensors converted;
+  for (const auto& given : inputs) {
+    converted.push_back({given.name, needs(given)
+                                         ? converted_float(given.tensor, spec_of(given)->dtype)
+                                         : given.tensor});
+  }
+  return converted;
+}
+
 }  // namespace
 
 // An input with a dynamic first dimension makes the batch dynamic: fixed first dimensions beside
@@ -336,7 +362,8 @@ NamedTensors assemble_outputs(const std::vector<TensorSpec>& specs,
 NamedTensors Model::predict(const NamedTensors& inputs, const PredictOptions& options) {
   if (inputs.empty())
     throw Error(ErrorKind::invalid_argument, "predict() needs at least one input");
-  const auto ordered = ordered_inputs(inputs);
+  const NamedTensors converted = with_recorded_float_types(inputs, signature().inputs);
+  const auto ordered = ordered_inputs(converted.empty() ? inputs : converted);
   last_predict_ = {};
   const std::vector<bool> none(ordered.size(), false);
   const BatchPlan plan =

@@ -11,30 +11,15 @@ namespace infbench {
 namespace {
 
 // The reference is float32; a model reading another float type gets it converted, as a user of
-// that precision would convert their data.
+// that precision would convert their data. An integer input (uint8 pixels) takes its own type.
 Tensor as_input_dtype(const Tensor& t, DType dtype, const std::filesystem::path& file) {
   if (t.dtype() == dtype) return t;
-  const auto values = t.to_float();
-  Tensor out(dtype, t.shape());
-  switch (dtype) {
-    case DType::float32: std::memcpy(out.data(), values.data(), out.byte_size()); return out;
-    case DType::float16:
-    case DType::bfloat16: {
-      auto bits = out.values<std::uint16_t>();
-      for (std::size_t i = 0; i < values.size(); ++i)
-        bits[i] = dtype == DType::float16 ? float_to_half(values[i]) : float_to_bfloat16(values[i]);
-      return out;
-    }
-    case DType::float64: {
-      auto d = out.values<double>();
-      for (std::size_t i = 0; i < values.size(); ++i) d[i] = values[i];
-      return out;
-    }
-    default:
-      throw Error(ErrorKind::invalid_argument, file.string() + ": the model's input is " +
-                                                   std::string(to_string(dtype)) +
-                                                   "; a float reference cannot be given to it");
+  if (!is_float(dtype)) {
+    throw Error(ErrorKind::invalid_argument,
+                file.string() + ": the model's input is " + std::string(to_string(dtype)) + "; a " +
+                    std::string(to_string(t.dtype())) + " reference cannot be given to it");
   }
+  return converted_float(t, dtype);
 }
 
 // `t`'s rows repeated to a whole number of batches (at least one), so that every framework call
@@ -105,8 +90,17 @@ std::vector<TensorSpec> fed_inputs(const Model& model, const std::filesystem::pa
                     " dtypes for a model of " + std::to_string(inputs.size()) +
                     " inputs; give at most one per input, in the model's order");
   }
-  for (std::size_t i = 0; i < config.sample_dtypes.size(); ++i)
-    inputs[i].dtype = config.sample_dtypes[i];
+  for (std::size_t i = 0; i < config.sample_dtypes.size(); ++i) {
+    const DType asked = config.sample_dtypes[i];
+    if (inputs[i].shape_known && inputs[i].dtype != asked) {
+      throw Error(ErrorKind::invalid_argument,
+                  "--input-dtype " + std::string(to_string(asked)) + " for input '" +
+                      inputs[i].name + "': the model records " +
+                      std::string(to_string(inputs[i].dtype)) +
+                      "; --input-dtype is for formats that record no type (TorchScript)");
+    }
+    inputs[i].dtype = asked;
+  }
   return inputs;
 }
 

@@ -12,8 +12,9 @@
 namespace infbench {
 
 // The model's inputs as the harness feeds them: --input-dtype's dtypes first (config
-// .sample_dtypes, by position), then the zoo manifest's where the format records none
-// (TorchScript), else the model's own record.
+// .sample_dtypes, by position; refused for an input whose format records another type), then
+// the zoo manifest's where the format records none (TorchScript), else the model's own record.
+// "Records a type" is read as shape_known (see inputs_with_manifest_dtypes).
 std::vector<TensorSpec> fed_inputs(const Model& model, const std::filesystem::path& model_path,
                                    const RunConfig& config);
 

@@ -43,6 +43,11 @@ std::size_t checked_byte_count(DType dtype, const Shape& shape) {
 std::size_t dtype_size(DType dtype) { return row(dtype).size; }
 std::string_view to_string(DType dtype) { return row(dtype).name; }
 
+bool is_float(DType dtype) {
+  return dtype == DType::float32 || dtype == DType::float16 || dtype == DType::bfloat16 ||
+         dtype == DType::float64;
+}
+
 std::optional<DType> parse_dtype(std::string_view name) {
   for (const auto& r : kDTypes) {
     if (r.name == name) return r.dtype;
@@ -261,6 +266,32 @@ std::uint16_t float_to_bfloat16(float value) {
   if ((x & 0x7FFFFFFFU) > 0x7F800000U) return static_cast<std::uint16_t>((x >> 16) | 0x40U);
   x += 0x7FFFU + ((x >> 16) & 1U);  // round to nearest even
   return static_cast<std::uint16_t>(x >> 16);
+}
+
+Tensor converted_float(const Tensor& t, DType to) {
+  if (t.dtype() == to) return t;
+  if (!is_float(to)) {
+    throw Error(ErrorKind::invalid_argument, "a " + std::string(to_string(t.dtype())) +
+                                                 " tensor cannot be converted to " +
+                                                 std::string(to_string(to)));
+  }
+  const auto values = t.to_float();
+  Tensor out(to, t.shape());
+  switch (to) {
+    case DType::float32: std::memcpy(out.data(), values.data(), out.byte_size()); break;
+    case DType::float16:
+    case DType::bfloat16: {
+      auto bits = out.values<std::uint16_t>();
+      for (std::size_t i = 0; i < values.size(); ++i)
+        bits[i] = to == DType::float16 ? float_to_half(values[i]) : float_to_bfloat16(values[i]);
+      break;
+    }
+    default: {  // float64
+      auto d = out.values<double>();
+      for (std::size_t i = 0; i < values.size(); ++i) d[i] = values[i];
+    }
+  }
+  return out;
 }
 
 }  // namespace infbench

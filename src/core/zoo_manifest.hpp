@@ -27,6 +27,9 @@ std::optional<std::vector<DType>> manifest_input_dtypes(const std::filesystem::p
 // `inputs` (a model's own record) with those dtypes where the format records none (shape_known
 // false), so that generated data and the reference check take the program's real input type
 // instead of the float32 guess. Unchanged where no manifest lists the model or the counts differ.
+// shape_known false stands for "no type recorded": true of TorchScript; OpenVINO and TensorFlow
+// models of unknown rank record a type but no shape, and a manifest listing one would override it
+// (the zoo lists none).
 std::vector<TensorSpec> inputs_with_manifest_dtypes(std::vector<TensorSpec> inputs,
                                                     const std::filesystem::path& model);
 

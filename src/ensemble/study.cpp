@@ -4,9 +4,9 @@
 #include <fmt/ranges.h>
 
 #include <nlohmann/json.hpp>
-#include <random>
 
 #include "core/json_text.hpp"
+#include "core/sample_pool.hpp"
 #include "helpers.hpp"
 #include "infbench/ensemble_study.hpp"
 #include "infbench/npy.hpp"
@@ -33,8 +33,8 @@ nlohmann::json run_summary(const RunResult& r) {
           {"effective_settings", rec.effective_settings}};
 }
 
-// One batch for the interference runs: the first rows of the sample files, else seeded normal
-// values of the ensemble's input shapes.
+// One batch for the interference runs: the first rows of the sample files, else seeded random
+// values of the ensemble's input shapes and types (the runner's SamplePool).
 std::vector<Tensor> interference_batch(const Signature& signature, const RunConfig& run,
                                        int batch_size) {
   std::vector<Tensor> batch;
@@ -59,24 +59,20 @@ std::vector<Tensor> interference_batch(const Signature& signature, const RunConf
     }
     return batch;
   }
-  std::mt19937 rng(static_cast<std::mt19937::result_type>(run.seed));
-  std::normal_distribution<float> normal;
+  std::vector<Shape> shapes;
   for (const auto& spec : signature.inputs) {
-    Shape shape = spec.shape;
-    if (!spec.shape_known || shape.empty()) {
+    if (!spec.shape_known || spec.shape.empty()) {
       throw Error(ErrorKind::invalid_argument,
                   "interference: input '" + spec.name +
                       "' has no known shape; give --input files (or add the model to the zoo "
                       "manifest)");
     }
-    shape[0] = batch_size;
-    Tensor t(spec.dtype, shape);
-    if (spec.dtype == DType::float32) {
-      for (auto& v : t.values<float>()) v = normal(rng);
-    }
-    batch.push_back(std::move(t));
+    shapes.emplace_back(spec.shape.begin() + 1, spec.shape.end());
   }
-  return batch;
+  // Random data of each input's type (uint8 pixels, float16 for fp16 packages).
+  return SamplePool::random(signature.inputs, shapes, batch_size,
+                            static_cast<std::uint64_t>(run.seed))
+      .tensors();
 }
 
 nlohmann::json interference(const EnsembleSpec& spec, const EnsembleStudyConfig& config,

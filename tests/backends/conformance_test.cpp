@@ -28,8 +28,9 @@ namespace {
 using namespace testing_zoo;
 
 // resnet18_u8: resnet18's weights behind a uint8 NHWC pixel input that the program normalises
-// itself (tools/model_zoo.py PixelInput): its reference input is uint8, and TorchScript, which
-// records no input type, must get uint8 data from the manifest.
+// itself (tools/model_zoo.py PixelInput): its reference input is uint8, and every framework must be
+// fed uint8 (TorchScript, which records no input type, through the manifest; float data would give
+// the same logits, so the accuracy test checks the type itself).
 const std::vector<std::string> kModels = {"resnet18", "mobilenet_v3_small", "resnet18_u8"};
 
 // Zoo builders that export no pixel-input variant: OpenCV DNN takes float blobs only, and
@@ -126,6 +127,9 @@ TEST_P(Conformance, AccuracyCheckPassesTheFp32GateAtTheCasesBatch) {
   RunRecord r;
   r.precision = "fp32";
   check_accuracy(m, GetParam().file, RunConfig{}, r);  // the reference found by the file's path
+  if (is_pixel_model(GetParam().model)) {
+    EXPECT_EQ(fed_inputs(m, GetParam().file, RunConfig{}).front().dtype, DType::uint8);
+  }
   EXPECT_EQ(r.accuracy_gate, "pass") << r.warnings;
   ASSERT_TRUE(r.accuracy_cosine && r.accuracy_max_rel_error && r.accuracy_top1_agreement)
       << r.warnings;

@@ -150,6 +150,27 @@ TEST(Model, RefusesInputsThatDoNotMatchTheModel) {
             std::string::npos);
 }
 
+// An fp16 AOTInductor package records a float16 input: float32 data (a .npy file) is converted
+// to it on the host, as a user of that precision converts theirs; non-float data is still refused.
+TEST(Model, FloatDataIsConvertedToTheFloatTypeTheModelRecords) {
+  auto model = Model::load("fake", "fake", with_options(2, {{"input_dtype", "float16"}}));
+  EXPECT_EQ(model.signature().inputs.front().dtype, DType::float16);
+  const Tensor x = samples(3, 4, 0.5F);  // values k/2 - 2: exact in float16
+  for (const auto& name : {std::string("x0"), std::string()}) {
+    const auto out = model.predict({{name, x}});
+    const auto y = out[0].tensor.values<float>();
+    EXPECT_EQ(std::vector<float>(y.begin(), y.end()), expected_y({x})) << "name '" << name << "'";
+  }
+  EXPECT_NE(error_of([&] {
+              model.predict({{"x0", Tensor(DType::int64, {2, 4})}});
+            }).find("is int64 but the model expects 'x0' float16[?,4]"),
+            std::string::npos);
+  const Tensor half = converted_float(x, DType::float16);
+  const auto out = model.predict({{"x0", half}});
+  const auto y = out[0].tensor.values<float>();
+  EXPECT_EQ(std::vector<float>(y.begin(), y.end()), expected_y({x})) << "float16 data as it is";
+}
+
 TEST(Model, FrameworkFailureMidRunPropagatesAsError) {
   auto model = Model::load("fake", "fake", with_options(2, {{"fault_at_batch", "3"}}));
   EXPECT_NE(error_of([&] {
@@ -321,7 +342,7 @@ TEST(ValidateParams, NamesTheFieldAndTheValidValues) {
   EXPECT_EQ(check(p),
             "option 'dealy_ms' is unknown to framework 'fake'; valid: delay_ms, "
             "per_sample_us, features, spin, shift, inputs, noise, fault, fault_at_batch, "
-            "slow_batches, slow_after_ms, per_shape_setup, alloc_mb");
+            "slow_batches, slow_after_ms, per_shape_setup, alloc_mb, input_dtype");
   p.options = {{"inputs", "3"}};
   EXPECT_EQ(check(p), "option inputs='3' is invalid; valid: 1, 2");
   p.options = {{"delay_ms", "-4"}};

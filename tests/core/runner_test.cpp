@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "core/record_json.hpp"
+#include "error_of.hpp"
 
 namespace infbench {
 namespace {
@@ -169,6 +170,28 @@ TEST(Runner, PeakWhoseMeasuredRepeatsMissTheBoundIsBackedOff) {
   EXPECT_NE(result.record.peak_search.find("backing off"), std::string::npos);
   EXPECT_EQ(std::count(result.record.peak_search.begin(), result.record.peak_search.end(), ';') + 1,
             static_cast<std::ptrdiff_t>(result.peak_search.size()));
+}
+
+// The record says what each sample fed the model: the recorded type (float16 here, as an fp16
+// AOTInductor package), or --input-dtype's, whose data then reaches the framework.
+TEST(Runner, RecordsTheInputTypeAndBytesFedPerSample) {
+  const auto half = run_benchmark("fake", "fake", fake_params(4, {{"input_dtype", "float16"}}),
+                                  quick(Scenario::offline))
+                        .record;
+  ASSERT_EQ(half.status, "ok") << half.error;
+  EXPECT_EQ(half.input_spec, "x0:float16[4]");
+  EXPECT_EQ(half.input_bytes_per_sample, 8);
+  const auto two =
+      run_benchmark("fake", "fake", fake_params(4, {{"inputs", "2"}, {"features", "3"}}),
+                    quick(Scenario::offline))
+          .record;
+  EXPECT_EQ(two.input_spec, "x0:float32[3], x1:float32[3]");
+  EXPECT_EQ(two.input_bytes_per_sample, 24);
+  auto asked = quick(Scenario::offline);
+  asked.sample_dtypes = {DType::float16};
+  EXPECT_EQ(test_support::error_of([&] { run_benchmark("fake", "fake", fake_params(4), asked); }),
+            "--input-dtype float16 for input 'x0': the model records float32; --input-dtype is "
+            "for formats that record no type (TorchScript)");
 }
 
 // A model that sets itself up per input shape (LibTorch with CUDA graphs) gets its server batches

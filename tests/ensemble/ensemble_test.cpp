@@ -437,6 +437,26 @@ TEST(EnsembleBackend, OfflineBenchmarkInEveryModeAndAuto) {
   }
 }
 
+// Members that take float16 (fp16 AOTInductor packages) or uint8 (pixel-input models): the auto
+// probe and the benchmark feed data of that type.
+TEST(EnsembleBackend, AutoModeFeedsTheMembersInputType) {
+  const auto path = write_spec(
+      "bench_fp16", fake_spec("auto", "mean_softmax", ", delay_ms: 1, input_dtype: float16"));
+  Params params;
+  params.batch_size = 4;
+  params.threads = 3;
+  params.options["auto_probe_s"] = "0";
+  RunConfig config;
+  config.min_duration_s = 0.1;
+  config.warmup_s = 0.05;
+  config.min_queries = 10;
+  const auto result = run_benchmark("ensemble", path, params, config);
+  ASSERT_EQ(result.record.status, "ok") << result.record.error;
+  EXPECT_EQ(result.record.input_spec.substr(result.record.input_spec.find(':')), ":float16[4]");
+  EXPECT_NE(result.record.effective_settings.find("auto.pipelined_samples_per_s="),
+            std::string::npos);
+}
+
 TEST(EnsembleEngine, CoRunMeasuresEachActiveMember) {
   auto spec = load_ensemble_spec(write_spec("corun", fake_spec("concurrent", "mean_softmax")));
   spec.members[0].params.options["delay_ms"] = "4";
