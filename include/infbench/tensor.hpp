@@ -28,7 +28,7 @@ enum class DType : std::uint8_t {
 std::size_t dtype_size(DType dtype);
 std::string_view to_string(DType dtype);
 std::optional<DType> parse_dtype(std::string_view name);  // the to_string() names
-bool is_float(DType dtype);  // float32, float16, bfloat16, float64
+bool is_float(DType dtype);                               // float32, float16, bfloat16, float64
 
 // Dimension value -1 means "any size" (dynamic) in model signatures; tensors never hold -1.
 using Shape = std::vector<std::int64_t>;
