@@ -82,9 +82,14 @@ TEST(OnnxRuntimeErrors, WrongFormatCorruptFileAndBadShapes) {
                       "float32[?,3,224,224]"),
             std::string::npos);
   EXPECT_NE(error_of([&] {
-              m.predict({{"input", Tensor(DType::float16, {1, 3, 224, 224})}});
-            }).find("is float16 but the model expects"),
+              m.predict({{"input", Tensor(DType::int64, {1, 3, 224, 224})}});
+            }).find("is int64 but the model expects"),
             std::string::npos);
+  // Float data of another float type is converted to the recorded float32 (Model::predict).
+  const Tensor x = read_npy(model_file("resnet18", "resnet18.sample_input.npy"));
+  const Tensor ref = read_npy(model_file("resnet18", "resnet18.sample_output.npy"));
+  const auto out = m.predict({{"input", converted_float(x, DType::float16)}});
+  EXPECT_LE(relative_error(out.front().tensor, ref), 1e-2) << "float16-rounded input";
 }
 #endif
 
